@@ -1,0 +1,70 @@
+import { Command, CommanderError } from 'commander';
+import {
+  CatalogFileError,
+  CatalogValidationError,
+  formatProblem,
+  loadCatalogFile,
+} from '../shared/config/load-catalog.js';
+
+/** Exit codes scripts can rely on. */
+export const EXIT = { ok: 0, invalid: 1, unusable: 2 } as const;
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const processIo: CliIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+export function validateConfig(file: string, io: CliIo): number {
+  try {
+    const catalog = loadCatalogFile(file);
+    const databases = Object.values(catalog.databases);
+    const levels = databases.reduce((sum, db) => sum + Object.keys(db.levels).length, 0);
+    const environments = [...new Set(databases.map((db) => db.environment))].sort().join(', ');
+    io.out(
+      `${file}: valid — ${databases.length} database${databases.length === 1 ? '' : 's'}, ` +
+        `${levels} access level${levels === 1 ? '' : 's'} (${environments})`,
+    );
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CatalogValidationError) {
+      io.err(`${file}: ${error.problems.length} error${error.problems.length === 1 ? '' : 's'}`);
+      for (const problem of error.problems) io.err(formatProblem(problem));
+      return EXIT.invalid;
+    }
+    if (error instanceof CatalogFileError) {
+      io.err(error.message);
+      return EXIT.unusable;
+    }
+    throw error;
+  }
+}
+
+export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = new Command()
+    .name('jit-access')
+    .description('Just-in-time MySQL access: catalog checks and credential delivery')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  program
+    .command('validate-config')
+    .description('check a jit-access.config.yaml catalog; exit 0 valid, 1 invalid, 2 unreadable or not YAML')
+    .argument('<file>', 'the catalog file')
+    .action((file: string) => {
+      exitCode = validateConfig(file, io);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.unusable;
+    throw error;
+  }
+  return exitCode;
+}

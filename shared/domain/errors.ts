@@ -1,0 +1,73 @@
+import type { ActorRole, LifecycleEvent, RequestState } from './lifecycle.js';
+
+/**
+ * Every refusal the domain can make. Messages are written for the person who caused them
+ * (they end up in Slack or on a terminal), never containing secrets.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class DurationError extends DomainError {
+  readonly code = 'duration.invalid';
+
+  constructor(
+    readonly input: string,
+    message: string,
+    readonly details: { maxMinutes?: number } = {},
+  ) {
+    super(message);
+  }
+}
+
+export class IllegalTransitionError extends DomainError {
+  readonly code = 'lifecycle.illegal_transition';
+
+  constructor(
+    readonly from: RequestState,
+    readonly event: LifecycleEvent,
+  ) {
+    super(`a request that is ${from} cannot be ${describeEvent(event)}`);
+  }
+}
+
+export class ActorNotAllowedError extends DomainError {
+  readonly code = 'lifecycle.actor_not_allowed';
+
+  constructor(
+    readonly event: LifecycleEvent,
+    readonly role: ActorRole,
+    readonly allowed: readonly ActorRole[],
+  ) {
+    super(`only ${allowed.join(' or ')} may ${event.replace('_', ' ')} a request, not the ${role}`);
+  }
+}
+
+export class InvalidRequestIdError extends DomainError {
+  readonly code = 'request_id.invalid';
+
+  constructor(readonly input: string) {
+    super(`"${input}" is not a request id; it looks like REQ-0K2M9Q7X (REQ- and 8 letters or digits)`);
+  }
+}
+
+function describeEvent(event: LifecycleEvent): string {
+  const pastTense: Record<LifecycleEvent, string> = {
+    open: 'opened for approval',
+    reject: 'rejected',
+    approve: 'approved',
+    deny: 'denied',
+    cancel: 'cancelled',
+    time_out: 'timed out',
+    grant: 'granted',
+    fail: 'marked failed',
+    expire: 'expired',
+    revoke: 'revoked',
+  };
+  return pastTense[event];
+}

@@ -1,0 +1,100 @@
+import { ActorNotAllowedError, IllegalTransitionError } from './errors.js';
+
+/** The states of one access request, as ARCHITECTURE.md draws them. */
+export const REQUEST_STATES = [
+  'SUBMITTED',
+  'PENDING_APPROVAL',
+  'REJECTED',
+  'APPROVED',
+  'DENIED',
+  'CANCELLED',
+  'TIMED_OUT',
+  'GRANTED',
+  'FAILED',
+  'EXPIRED',
+  'REVOKED',
+] as const;
+export type RequestState = (typeof REQUEST_STATES)[number];
+
+/**
+ * Who causes a transition. `system` is the worker acting on its own judgement (policy checks,
+ * timers, Vault); `requester` and `approver` are people whose identity the worker verified.
+ */
+export const ACTOR_ROLES = ['system', 'requester', 'approver'] as const;
+export type ActorRole = (typeof ACTOR_ROLES)[number];
+
+export const LIFECYCLE_EVENTS = [
+  'open',
+  'reject',
+  'approve',
+  'deny',
+  'cancel',
+  'time_out',
+  'grant',
+  'fail',
+  'expire',
+  'revoke',
+] as const;
+export type LifecycleEvent = (typeof LIFECYCLE_EVENTS)[number];
+
+export interface Transition {
+  readonly event: LifecycleEvent;
+  readonly from: RequestState;
+  readonly to: RequestState;
+  readonly actors: readonly ActorRole[];
+}
+
+/**
+ * The only legal moves. Each event has exactly one source state, so "approve a denied request",
+ * "grant twice" and "approve after time-out" are all refused by construction.
+ */
+export const TRANSITIONS: readonly Transition[] = [
+  { event: 'open', from: 'SUBMITTED', to: 'PENDING_APPROVAL', actors: ['system'] },
+  { event: 'reject', from: 'SUBMITTED', to: 'REJECTED', actors: ['system'] },
+  { event: 'approve', from: 'PENDING_APPROVAL', to: 'APPROVED', actors: ['approver'] },
+  { event: 'deny', from: 'PENDING_APPROVAL', to: 'DENIED', actors: ['approver'] },
+  { event: 'cancel', from: 'PENDING_APPROVAL', to: 'CANCELLED', actors: ['requester'] },
+  { event: 'time_out', from: 'PENDING_APPROVAL', to: 'TIMED_OUT', actors: ['system'] },
+  { event: 'grant', from: 'APPROVED', to: 'GRANTED', actors: ['system'] },
+  { event: 'fail', from: 'APPROVED', to: 'FAILED', actors: ['system'] },
+  { event: 'expire', from: 'GRANTED', to: 'EXPIRED', actors: ['system'] },
+  // The requester may hand access back early; an approver may pull it during an incident.
+  { event: 'revoke', from: 'GRANTED', to: 'REVOKED', actors: ['requester', 'approver'] },
+];
+
+const BY_EVENT = new Map(TRANSITIONS.map((t) => [t.event, t]));
+
+export const TERMINAL_STATES: readonly RequestState[] = REQUEST_STATES.filter(
+  (state) => !TRANSITIONS.some((t) => t.from === state),
+);
+
+export function isTerminal(state: RequestState): boolean {
+  return TERMINAL_STATES.includes(state);
+}
+
+function transitionFor(event: LifecycleEvent): Transition {
+  const transition = BY_EVENT.get(event);
+  // Unreachable while LIFECYCLE_EVENTS and TRANSITIONS agree; a unit test holds them together.
+  if (!transition) throw new Error(`no transition is defined for event ${event}`);
+  return transition;
+}
+
+/**
+ * The state `event` leads to from `from` when caused by `actor`, or a typed refusal. Who may act
+ * is checked first, so a refusal never tells an unauthorised person what state a request is in.
+ */
+export function nextState(from: RequestState, event: LifecycleEvent, actor: ActorRole): RequestState {
+  const transition = transitionFor(event);
+  if (!transition.actors.includes(actor)) throw new ActorNotAllowedError(event, actor, transition.actors);
+  if (transition.from !== from) throw new IllegalTransitionError(from, event);
+  return transition.to;
+}
+
+/** The single state from which `event` is legal: what a conditional write must expect. */
+export function expectedStateFor(event: LifecycleEvent): RequestState {
+  return transitionFor(event).from;
+}
+
+export function eventsAllowedFrom(state: RequestState): readonly LifecycleEvent[] {
+  return TRANSITIONS.filter((t) => t.from === state).map((t) => t.event);
+}

@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects so `vitest run --project unit` never starts a server. The integration
+// project starts one MariaDB and one Active Directory for the whole run (global setup),
+// because the machine is small and both take seconds to boot.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts', 'test/contract/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/integration/global-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
+          // Tests share the servers; parallel files are fine, but keep the pool small on 2 cores.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
