@@ -1,0 +1,38 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_CATALOG_PATH } from '../fixtures/catalog.js';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..');
+const lambdas = readdirSync(join(root, 'lambdas'), { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(join(root, 'lambdas', d.name, 'handler.ts')))
+  .map((d) => d.name);
+
+describe('npm run build', () => {
+  beforeAll(async () => {
+    await run('npm', ['run', '-s', 'build'], { cwd: root });
+  }, 120_000);
+
+  it('bundles a CLI that runs without the sources or node_modules', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [join(root, 'dist/cli/index.cjs'), 'validate-config', EXAMPLE_CATALOG_PATH],
+      {
+        cwd: '/',
+      },
+    );
+    expect(stdout).toMatch(/valid — 2 databases, 4 access levels/);
+  });
+
+  it.skipIf(lambdas.length === 0).each(lambdas)('bundles the %s Lambda exporting handler', async (name) => {
+    const bundle = join(root, 'dist/lambdas', name, 'index.js');
+    const { stdout } = await run(process.execPath, [
+      '-e',
+      `process.stdout.write(typeof require(${JSON.stringify(bundle)}).handler)`,
+    ]);
+    expect(stdout).toBe('function');
+  });
+});
