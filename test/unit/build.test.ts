@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_CATALOG_PATH } from '../fixtures/catalog.js';
+import { LAMBDA_TEST_ENV } from '../fixtures/lambda-env.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
@@ -29,10 +30,15 @@ describe('npm run build', () => {
 
   it.skipIf(lambdas.length === 0).each(lambdas)('bundles the %s Lambda exporting handler', async (name) => {
     const bundle = join(root, 'dist/lambdas', name, 'index.js');
-    const { stdout } = await run(process.execPath, [
-      '-e',
-      `process.stdout.write(typeof require(${JSON.stringify(bundle)}).handler)`,
-    ]);
-    expect(stdout).toBe('function');
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '-e',
+        `const m = require(${JSON.stringify(bundle)}); process.stdout.write(typeof m.handler + ' ' + m.handler.length)`,
+      ],
+      { env: { PATH: process.env.PATH, ...LAMBDA_TEST_ENV[name] } },
+    );
+    // Two arguments: Lambda's Node 24+ runtimes refuse callback-style (3-argument) handlers.
+    expect(stdout).toBe('function 2');
   });
 });

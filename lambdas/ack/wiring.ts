@@ -1,0 +1,87 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { verifySlackRequest } from '../../shared/adapters/slack/request-verification.js';
+import { SnsEventPublisher } from '../../shared/adapters/sns/sns-event-publisher.js';
+import { systemClock } from '../../shared/adapters/system-clock.js';
+import { parseEnv } from '../../shared/config/env.js';
+import { loadRuntimeCatalog } from '../../shared/config/runtime-catalog.js';
+import { createRequestIdGenerator } from '../../shared/domain/request-id.js';
+import type { Clock } from '../../shared/ports/clock.js';
+import type { EventPublisher } from '../../shared/ports/event-publisher.js';
+import { ackEnvSchema } from './config.js';
+import { type AwsHandler, createSlackApp } from './slack-app.js';
+
+export interface AckOverrides {
+  readonly clock?: Clock;
+  readonly publisher?: EventPublisher;
+  readonly logger?: Logger;
+}
+
+/**
+ * Composition root of the ack Lambda. The environment is validated here, at cold start, so a
+ * misconfigured function fails its first invocation naming the variable, not somewhere deep later.
+ */
+export function createAckHandler(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: AckOverrides = {},
+): AwsHandler {
+  const config = parseEnv('the ack Lambda', ackEnvSchema, env);
+  const clock = overrides.clock ?? systemClock;
+  const logger = overrides.logger ?? new Logger({ serviceName: 'jit-access-ack' });
+  const publisher =
+    overrides.publisher ??
+    new SnsEventPublisher({
+      // Tight limits: a slow publish must fail fast enough to still tell the user within 3 s.
+      client: new SNSClient({
+        maxAttempts: 2,
+        requestHandler: { connectionTimeout: 300, requestTimeout: 1000 },
+      }),
+      topicArn: config.ACCESS_TOPIC_ARN,
+    });
+
+  const ready = (async () => {
+    const [catalog, signingSecret, botToken] = await Promise.all([
+      loadRuntimeCatalog(config.JIT_ACCESS_CONFIG),
+      secretValue(config.SLACK_SIGNING_SECRET, config.SLACK_SIGNING_SECRET_ARN),
+      secretValue(config.SLACK_BOT_TOKEN, config.SLACK_BOT_TOKEN_ARN),
+    ]);
+    const app = createSlackApp({
+      catalog,
+      botToken,
+      logger,
+      publisher,
+      clock,
+      newRequestId: createRequestIdGenerator(clock),
+      ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
+    });
+    return { app, signingSecret };
+  })();
+  // Surfaced on the first invocation; an unobserved rejection would crash the runtime first.
+  ready.catch(() => {});
+
+  return async (event, context) => {
+    const { app, signingSecret } = await ready;
+    const verified = verifySlackRequest(event, {
+      signingSecret,
+      now: () => clock.now(),
+      ...(config.SLACK_TEAM_ID ? { teamId: config.SLACK_TEAM_ID } : {}),
+    });
+    if (!verified.ok) {
+      logger.warn('request refused', { status: verified.statusCode, reason: verified.reason });
+      return { statusCode: verified.statusCode, body: '' };
+    }
+    // Bolt gets the body as verified: decoded, with a content type it recognises exactly.
+    const headers = { ...event.headers, 'content-type': 'application/x-www-form-urlencoded' };
+    return app({ ...event, body: verified.rawBody, isBase64Encoded: false, headers }, context);
+  };
+}
+
+/** A secret given directly, or read once from Secrets Manager and kept for the container's life. */
+async function secretValue(direct: string | undefined, arn: string | undefined): Promise<string> {
+  if (direct !== undefined) return direct;
+  const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
+  const value = await getSecret(arn ?? '', { maxAge: Number.MAX_SAFE_INTEGER });
+  if (typeof value !== 'string' || value === '')
+    throw new Error(`the secret ${arn} is empty or not a string`);
+  return value;
+}

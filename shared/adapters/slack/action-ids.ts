@@ -1,0 +1,18 @@
+/** Ids of the buttons jit-access puts in Slack messages; the ack Lambda routes on them. */
+export const ACTION_IDS = {
+  approve: 'request.approve',
+  deny: 'request.deny',
+  revoke: 'grant.revoke',
+  extend: 'grant.extend',
+} as const;
+
+/** The Extend button carries the request and how many minutes to add, e.g. `REQ-0K2M9Q7X:60`. */
+export function extendButtonValue(requestId: string, minutes: number): string {
+  return `${requestId}:${minutes}`;
+}
+
+export function parseExtendButtonValue(value: string): { requestId: string; minutes: number } | undefined {
+  const match = /^(REQ-[0-9A-Z]{8}):(\d{1,4})$/.exec(value);
+  if (!match) return undefined;
+  return { requestId: match[1] ?? '', minutes: Number(match[2]) };
+}
