@@ -1,6 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
+import { parse } from 'yaml';
+import { loadCatalogFile } from '../shared/config/load-catalog.js';
+import { trimLambdaDeps } from './esbuild/trim-lambda-deps.js';
 
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist');
@@ -13,6 +16,8 @@ const common: BuildOptions = {
   minify: true,
   sourcemap: 'linked',
   legalComments: 'none',
+  // Prefer packages' ES module builds: esbuild can drop what is unused and load the rest lazily.
+  mainFields: ['module', 'main'],
   logLevel: 'warning',
   // The AWS SDK v3 ships in the Lambda runtime, but pinning our own version keeps behaviour
   // identical between tests and production, so it is bundled.
@@ -28,7 +33,24 @@ export function lambdaNames(): string[] {
     .sort();
 }
 
+/**
+ * The catalog bundled into the Lambdas: JIT_ACCESS_CONFIG, else ./jit-access.config.yaml, else the
+ * example (so a fresh clone builds). It is validated here, so an invalid catalog fails the build.
+ */
+function bundledCatalog(): { path: string; json: string } {
+  const candidates = [
+    process.env.JIT_ACCESS_CONFIG,
+    join(root, 'jit-access.config.yaml'),
+    join(root, 'examples', 'jit-access.config.yaml'),
+  ];
+  const path = candidates.find((p): p is string => p !== undefined && existsSync(p)) ?? candidates.at(-1)!;
+  loadCatalogFile(path);
+  return { path, json: JSON.stringify(parse(readFileSync(path, 'utf8'))) };
+}
+
 async function main(): Promise<void> {
+  const catalog = bundledCatalog();
+  process.stdout.write(`catalog ${relative(root, catalog.path)}\n`);
   rmSync(dist, { recursive: true, force: true });
   mkdirSync(dist, { recursive: true });
   // The repository is an ES module package; the bundles are CommonJS, as a Lambda zip's index.js is.
@@ -39,6 +61,8 @@ async function main(): Promise<void> {
       ...common,
       entryPoints: [join(root, 'lambdas', name, 'handler.ts')],
       outfile: join(dist, 'lambdas', name, 'index.js'),
+      define: { __JIT_ACCESS_CATALOG__: catalog.json, 'process.env.JIT_ACCESS_BUNDLED': '"true"' },
+      plugins: [trimLambdaDeps],
       metafile: true,
     }).then(() => `dist/lambdas/${name}/index.js`),
   );

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { catalogSchema } from './catalog-schema.js';
 
 export const CATALOG_JSON_SCHEMA_PATH = 'schema/jit-access.config.schema.json';

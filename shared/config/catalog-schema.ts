@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Duration, formatDuration, parseDuration } from '../domain/duration.js';
 import { DurationError } from '../domain/errors.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The topic's contract: every message the ack and jira-webhook Lambdas publish and the worker
