@@ -10,6 +10,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
           environment: 'node',
         },
       },
@@ -17,6 +18,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/contract/**/*.test.ts'],
+          // After the unit tests: a unit failure shows before the servers are even booted.
+          sequence: { groupOrder: 1 },
           environment: 'node',
           globalSetup: ['test/integration/global-setup.ts'],
           testTimeout: 30_000,
