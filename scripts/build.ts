@@ -1,27 +1,15 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { type BuildOptions, build } from 'esbuild';
+import { build } from 'esbuild';
 import { parse } from 'yaml';
 import { loadCatalogFile } from '../shared/config/load-catalog.js';
+import { COMMON_BUILD_OPTIONS } from './esbuild/options.js';
 import { trimLambdaDeps } from './esbuild/trim-lambda-deps.js';
 
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist');
 
-const common: BuildOptions = {
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minify: true,
-  sourcemap: 'linked',
-  legalComments: 'none',
-  // Prefer packages' ES module builds: esbuild can drop what is unused and load the rest lazily.
-  mainFields: ['module', 'main'],
-  logLevel: 'warning',
-  // The AWS SDK v3 ships in the Lambda runtime, but pinning our own version keeps behaviour
-  // identical between tests and production, so it is bundled.
-};
+const common = COMMON_BUILD_OPTIONS;
 
 /** Every folder under lambdas/ with a handler.ts is a Lambda. */
 export function lambdaNames(): string[] {
