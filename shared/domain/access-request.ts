@@ -1,0 +1,57 @@
+import type { RequestState } from './lifecycle.js';
+
+/** Who acted, as recorded in the audit trail. */
+export interface AuditActor {
+  readonly kind: 'slack' | 'jira' | 'system';
+  /** Slack user id, Jira accountId, or the component for `system`. */
+  readonly id: string;
+  /** The directory account (sAMAccountName) once verified. */
+  readonly account?: string;
+}
+
+/** One entry of a request's audit trail: who, what, when, from which channel, why. */
+export interface AuditEvent {
+  readonly requestId: string;
+  /** 1, 2, 3…: the request's version after the change this event records. */
+  readonly sequence: number;
+  readonly at: string;
+  readonly action: string;
+  readonly actor: AuditActor;
+  readonly channel: 'slack' | 'jira' | 'system';
+  readonly from?: RequestState;
+  readonly to?: RequestState;
+  readonly reason?: string;
+}
+
+/** One access request: the single DynamoDB item every transition conditionally updates. */
+export interface AccessRequest {
+  readonly requestId: string;
+  readonly state: RequestState;
+  /** Incremented by every change; conditional writes compare it. */
+  readonly version: number;
+  /** The command that created it, for deduplication. */
+  readonly commandId: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly requester: {
+    readonly slackUserId: string;
+    readonly slackTeamId: string;
+    readonly slackUserName?: string;
+    readonly email?: string;
+    readonly directoryAccount?: string;
+    readonly directoryDn?: string;
+  };
+  readonly database: string;
+  readonly level: string;
+  readonly durationMinutes: number;
+  readonly justification: string;
+  /** The catalog group that made the requester eligible. */
+  readonly eligibleVia?: string;
+  readonly ticket?: { readonly key: string; readonly url: string };
+  readonly slack: {
+    readonly channelId?: string;
+    readonly responseUrl?: string;
+    readonly approversMessage?: { readonly channelId: string; readonly ts: string };
+  };
+  readonly rejectionReason?: string;
+}

@@ -1,0 +1,69 @@
+import type { AccessRequest, AuditEvent } from '../domain/access-request.js';
+import type { LifecycleEvent, RequestState } from '../domain/lifecycle.js';
+
+export type NewAuditEvent = Omit<AuditEvent, 'requestId' | 'sequence'>;
+
+/** Changes a transition may carry besides the state; never the identity fields. */
+export type RequestChanges = Partial<Pick<AccessRequest, 'ticket' | 'slack' | 'eligibleVia' | 'rejectionReason' | 'requester'>>;
+
+/**
+ * Durable request state. Every write is a single-item conditional write, so concurrent and repeated
+ * deliveries can never half-apply a change or apply it twice.
+ */
+export interface RequestStore {
+  /**
+   * Stores a new request (state SUBMITTED, version 1) and its first audit event, unless the id
+   * exists. Returns the stored request either way and whether this call created it.
+   */
+  create(request: AccessRequest, audit: NewAuditEvent): Promise<{ created: boolean; request: AccessRequest }>;
+  get(requestId: string): Promise<AccessRequest | undefined>;
+  /**
+   * Moves the request from `from` to `to` applying `changes`, only if it is still in `from`.
+   * Throws StaleStateError (carrying the current request) when it is not.
+   */
+  transition(
+    requestId: string,
+    move: { event: LifecycleEvent; from: RequestState; to: RequestState; changes?: RequestChanges; audit: NewAuditEvent },
+  ): Promise<AccessRequest>;
+  /** Applies `changes` only if the request is still at `expectedVersion`; StaleStateError otherwise. */
+  update(requestId: string, expectedVersion: number, changes: RequestChanges, audit?: NewAuditEvent): Promise<AccessRequest>;
+  /** Records an event that changes no state (a refused decision, a dropped duplicate). */
+  appendAudit(requestId: string, audit: NewAuditEvent): Promise<void>;
+  auditTrail(requestId: string): Promise<AuditEvent[]>;
+  /** Requests of one Slack user, newest first (GSI by requester). */
+  listByRequester(slackTeamId: string, slackUserId: string, limit?: number): Promise<AccessRequest[]>;
+  /** Requests in one state, oldest change first (GSI by state), for time-outs and reconcile. */
+  listByState(state: RequestState, limit?: number): Promise<AccessRequest[]>;
+  /**
+   * Records that `commandId` was handled as `requestId`, once. Returns the request id it was
+   * first recorded with, so a repeated command finds the request it already made.
+   */
+  rememberCommand(commandId: string, requestId: string): Promise<{ first: boolean; requestId: string }>;
+  /**
+   * Reserves `slot` (one open request per requester, database and level) for `requestId`.
+   * Returns the holder: `requestId` itself when reserved (or already held by it), else the other
+   * request that holds it. Released when that request ends.
+   */
+  claimOpenSlot(slot: string, requestId: string): Promise<{ holder: string }>;
+  /** Frees `slot` if `requestId` holds it; a no-op otherwise (idempotent). */
+  releaseOpenSlot(slot: string, requestId: string): Promise<void>;
+}
+
+export class StaleStateError extends Error {
+  constructor(
+    readonly requestId: string,
+    readonly current: AccessRequest | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(`request ${requestId} is ${current ? `${current.state} (version ${current.version})` : 'missing'}`, options);
+    this.name = 'StaleStateError';
+  }
+}
+
+/** DynamoDB could not be reached or throttled us: transient, retry the command. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
