@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { verifySlackRequest } from '../../shared/adapters/slack/request-verification.js';
 import { systemClock } from '../../shared/adapters/system-clock.js';
 import { parseEnv } from '../../shared/config/env.js';
+import { secretValue } from '../../shared/config/secrets.js';
 import { loadRuntimeCatalog } from '../../shared/config/runtime-catalog.js';
 import { createRequestIdGenerator } from '../../shared/domain/request-id.js';
 import type { Clock } from '../../shared/ports/clock.js';
@@ -97,14 +98,4 @@ function lazySnsPublisher(topicArn: string): EventPublisher {
       return (await publisher).publish(command);
     },
   };
-}
-
-/** A secret given directly, or read once from Secrets Manager and kept for the container's life. */
-async function secretValue(direct: string | undefined, arn: string | undefined): Promise<string> {
-  if (direct !== undefined) return direct;
-  const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
-  const value = await getSecret(arn ?? '', { maxAge: Number.MAX_SAFE_INTEGER });
-  if (typeof value !== 'string' || value === '')
-    throw new Error(`the secret ${arn} is empty or not a string`);
-  return value;
 }

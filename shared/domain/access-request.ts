@@ -54,4 +54,15 @@ export interface AccessRequest {
     readonly approversMessage?: { readonly channelId: string; readonly ts: string };
   };
   readonly rejectionReason?: string;
+  /**
+   * Held by the invocation doing slow, non-idempotent work (opening the ticket, posting to
+   * Slack) so a concurrent duplicate delivery backs off; it expires if that invocation dies.
+   */
+  readonly lease?: { readonly owner: string; readonly until: string };
+  /** Which notifications went out, so a redelivery completes the missing ones only. */
+  readonly notified?: {
+    readonly requester?: boolean;
+    readonly approvers?: boolean;
+    readonly delay?: boolean;
+  };
 }

@@ -4,7 +4,12 @@ import type { LifecycleEvent, RequestState } from '../domain/lifecycle.js';
 export type NewAuditEvent = Omit<AuditEvent, 'requestId' | 'sequence'>;
 
 /** Changes a transition may carry besides the state; never the identity fields. */
-export type RequestChanges = Partial<Pick<AccessRequest, 'ticket' | 'slack' | 'eligibleVia' | 'rejectionReason' | 'requester'>>;
+export type RequestChanges = Partial<
+  Pick<
+    AccessRequest,
+    'ticket' | 'slack' | 'eligibleVia' | 'rejectionReason' | 'requester' | 'lease' | 'notified'
+  >
+>;
 
 /**
  * Durable request state. Every write is a single-item conditional write, so concurrent and repeated
@@ -23,10 +28,21 @@ export interface RequestStore {
    */
   transition(
     requestId: string,
-    move: { event: LifecycleEvent; from: RequestState; to: RequestState; changes?: RequestChanges; audit: NewAuditEvent },
+    move: {
+      event: LifecycleEvent;
+      from: RequestState;
+      to: RequestState;
+      changes?: RequestChanges;
+      audit: NewAuditEvent;
+    },
   ): Promise<AccessRequest>;
   /** Applies `changes` only if the request is still at `expectedVersion`; StaleStateError otherwise. */
-  update(requestId: string, expectedVersion: number, changes: RequestChanges, audit?: NewAuditEvent): Promise<AccessRequest>;
+  update(
+    requestId: string,
+    expectedVersion: number,
+    changes: RequestChanges,
+    audit?: NewAuditEvent,
+  ): Promise<AccessRequest>;
   /** Records an event that changes no state (a refused decision, a dropped duplicate). */
   appendAudit(requestId: string, audit: NewAuditEvent): Promise<void>;
   auditTrail(requestId: string): Promise<AuditEvent[]>;
@@ -55,7 +71,10 @@ export class StaleStateError extends Error {
     readonly current: AccessRequest | undefined,
     options?: { cause?: unknown },
   ) {
-    super(`request ${requestId} is ${current ? `${current.state} (version ${current.version})` : 'missing'}`, options);
+    super(
+      `request ${requestId} is ${current ? `${current.state} (version ${current.version})` : 'missing'}`,
+      options,
+    );
     this.name = 'StaleStateError';
   }
 }

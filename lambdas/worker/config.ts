@@ -1,0 +1,70 @@
+import * as z from 'zod';
+
+const secretArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, {
+    error: 'must be a Secrets Manager secret ARN',
+  });
+
+/** Exactly one of NAME and NAME_ARN. */
+function oneOf(env: Record<string, unknown>, ctx: z.RefinementCtx, name: string): void {
+  const direct = env[name] !== undefined;
+  const viaArn = env[`${name}_ARN`] !== undefined;
+  if (direct === viaArn) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [name],
+      message: direct ? `set either ${name} or ${name}_ARN, not both` : `is not set (nor ${name}_ARN)`,
+    });
+  }
+}
+
+/** The worker Lambda's environment, validated at cold start. */
+export const workerEnvSchema = z
+  .object({
+    SLACK_BOT_TOKEN: z
+      .string()
+      .regex(/^xoxb-/, { error: 'must be a bot token (xoxb-…)' })
+      .optional(),
+    SLACK_BOT_TOKEN_ARN: secretArn.optional(),
+    REQUESTS_TABLE: z
+      .string({ error: 'is not set' })
+      .regex(/^[A-Za-z0-9_.-]{3,255}$/, { error: 'must be a DynamoDB table name' }),
+    LDAP_URL: z
+      .string({ error: 'is not set' })
+      .regex(/^ldaps?:\/\/[^\s/]+(:\d+)?\/?$/, { error: 'must be ldap://host:port or ldaps://host:port' }),
+    LDAP_SECURITY: z
+      .enum(['ldaps', 'starttls', 'plain'], { error: 'must be ldaps, starttls or plain' })
+      .default('ldaps'),
+    LDAP_ALLOW_PLAIN: z.enum(['true', 'false']).default('false'),
+    LDAP_BIND_DN: z.string({ error: 'is not set' }).min(3),
+    LDAP_BIND_PASSWORD: z.string().min(1).optional(),
+    LDAP_BIND_PASSWORD_ARN: secretArn.optional(),
+    LDAP_BASE_DN: z.string({ error: 'is not set' }).min(3),
+    /** PEM of the CA that signed the directory's certificate, when it is not publicly trusted. */
+    LDAP_CA_CERT: z.string().includes('BEGIN CERTIFICATE', { error: 'must be a PEM certificate' }).optional(),
+    LDAP_TLS_SERVER_NAME: z.string().optional(),
+    DIRECTORY_LOOKUP_ATTRIBUTE: z
+      .enum(['mail', 'userPrincipalName'], { error: 'must be mail or userPrincipalName' })
+      .default('mail'),
+    JIRA_EMAIL: z.email({ error: 'must be the e-mail of the Jira account jit-access acts as' }),
+    JIRA_API_TOKEN: z.string().min(1).optional(),
+    JIRA_API_TOKEN_ARN: secretArn.optional(),
+    /** Only for the local stack and tests: the Jira emulator instead of the catalog's site. */
+    JIRA_BASE_URL: z.url().optional(),
+    JIT_ACCESS_CONFIG: z.string().min(1).optional(),
+    SLACK_API_URL: z.url().optional(),
+  })
+  .superRefine((env, ctx) => {
+    for (const name of ['SLACK_BOT_TOKEN', 'LDAP_BIND_PASSWORD', 'JIRA_API_TOKEN']) oneOf(env, ctx, name);
+    if (env.LDAP_SECURITY === 'plain' && env.LDAP_ALLOW_PLAIN !== 'true') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LDAP_SECURITY'],
+        message:
+          'plain LDAP sends the service password in clear; use ldaps or starttls, or set LDAP_ALLOW_PLAIN=true for a local directory',
+      });
+    }
+  });
+
+export type WorkerEnv = z.output<typeof workerEnvSchema>;

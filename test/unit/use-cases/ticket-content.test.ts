@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { ticketDraft } from '../../../shared/use-cases/ticket-content.js';
+import { accessRequest } from '../../fixtures/access-request.js';
+import { exampleCatalog } from '../../fixtures/catalog.js';
+
+const catalog = exampleCatalog();
+
+describe('the Jira ticket draft', () => {
+  const draft = ticketDraft(catalog, accessRequest(), 'https://acme.slack.com/archives/C0INCIDENT/p1');
+  const json = JSON.stringify(draft.description);
+
+  it('goes to the catalog project and issue type, with the summary DevOps scans', () => {
+    expect(draft).toMatchObject({ projectKey: 'DBA', issueType: 'Task', requestId: 'REQ-0K2M9Q7X' });
+    expect(draft.summary).toBe('MySQL access: alice → orders/read for 1h');
+  });
+
+  it('has a table with everything an approver checks', () => {
+    const table = draft.description.content.find((n) => n.type === 'table');
+    const rows = (table?.content ?? []).map((r) => JSON.stringify(r));
+    for (const [label, value] of [
+      ['Requester', 'alice (Slack U0ALICE01)'],
+      ['AD account', 'alice'],
+      ['Eligible through', 'CN=eng-db-readers,OU=Groups,DC=example,DC=com'],
+      ['Database', 'orders — orders-prod.db.internal:3306'],
+      ['Environment', 'prod'],
+      ['Access level', 'read — Read-only access to every table of the orders schema'],
+      ['Duration', '1h'],
+      ['Justification', 'INC-1234 checking stuck orders'],
+      ['Request id', 'REQ-0K2M9Q7X'],
+    ]) {
+      expect(
+        rows.some((r) => r.includes(`"text":"${label}"`) && r.includes(value)),
+        `${label}: ${value}`,
+      ).toBe(true);
+    }
+    expect(json).toContain('https://acme.slack.com/archives/C0INCIDENT/p1');
+  });
+
+  it('includes the exact SQL grants in a code block', () => {
+    const code = draft.description.content.find((n) => n.type === 'codeBlock');
+    expect(code?.content?.[0]?.text).toBe("GRANT SELECT ON orders.* TO '{{name}}'@'%'");
+  });
+
+  it('labels without spaces', () => {
+    expect(draft.labels).toEqual(['jit-access', 'db-orders', 'level-read', 'env-prod']);
+    for (const label of draft.labels) expect(label).not.toMatch(/\s/);
+  });
+
+  it('keeps user text as text: Jira wiki markup or HTML in a justification stays inert', () => {
+    const sneaky = ticketDraft(
+      catalog,
+      accessRequest({ justification: '[link|https://evil] <script>x</script> {code}' }),
+    );
+    const cell = JSON.stringify(sneaky.description).match(
+      /"text":"\[link\|https:\/\/evil\] <script>x<\/script> \{code\}"/,
+    );
+    expect(cell).not.toBeNull();
+  });
+});
