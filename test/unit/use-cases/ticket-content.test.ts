@@ -29,7 +29,7 @@ describe('the Jira ticket draft', () => {
       ['Request id', 'REQ-0K2M9Q7X'],
     ]) {
       expect(
-        rows.some((r) => r.includes(`"text":"${label}"`) && r.includes(value)),
+        rows.some((r) => r.includes(`"text":"${label}"`) && r.includes(value ?? '')),
         `${label}: ${value}`,
       ).toBe(true);
     }
