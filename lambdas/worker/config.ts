@@ -1,10 +1,8 @@
 import * as z from 'zod';
 
-const secretArn = z
-  .string()
-  .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, {
-    error: 'must be a Secrets Manager secret ARN',
-  });
+const secretArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, {
+  error: 'must be a Secrets Manager secret ARN',
+});
 
 /** Exactly one of NAME and NAME_ARN. */
 function oneOf(env: Record<string, unknown>, ctx: z.RefinementCtx, name: string): void {

@@ -1,0 +1,110 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context, SNSEvent } from 'aws-lambda';
+import { DynamoDbRequestStore } from '../../shared/adapters/dynamodb/dynamodb-request-store.js';
+import { JiraTicketTracker } from '../../shared/adapters/jira/jira-ticket-tracker.js';
+import { LdapDirectory } from '../../shared/adapters/ldap/ldap-directory.js';
+import { SlackWebApi } from '../../shared/adapters/slack/slack-web-api.js';
+import { systemClock } from '../../shared/adapters/system-clock.js';
+import type { Catalog } from '../../shared/config/catalog-schema.js';
+import { parseEnv } from '../../shared/config/env.js';
+import { loadRuntimeCatalog } from '../../shared/config/runtime-catalog.js';
+import { secretValue } from '../../shared/config/secrets.js';
+import type { ChatIdentity, Notifier } from '../../shared/ports/chat.js';
+import type { Clock } from '../../shared/ports/clock.js';
+import type { Directory } from '../../shared/ports/directory.js';
+import type { RequestStore } from '../../shared/ports/request-store.js';
+import type { TicketTracker } from '../../shared/ports/ticket-tracker.js';
+import { submitRequest } from '../../shared/use-cases/submit-request.js';
+import { workerEnvSchema } from './config.js';
+import { processRecord } from './process-command.js';
+
+/** What tests (and the local stack) may replace; everything else comes from the environment. */
+export interface WorkerOverrides {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly store?: RequestStore;
+  readonly directory?: Directory;
+  readonly tickets?: TicketTracker;
+  readonly chat?: ChatIdentity & Notifier;
+}
+
+interface WorkerParts {
+  readonly catalog: Catalog;
+  readonly store: RequestStore;
+  readonly directory: Directory;
+  readonly tickets: TicketTracker;
+  readonly chat: ChatIdentity & Notifier;
+}
+
+/** Composition root of the worker Lambda; the environment is validated at cold start. */
+export function createWorkerHandler(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: WorkerOverrides = {},
+): (event: SNSEvent, context: Pick<Context, 'awsRequestId'>) => Promise<void> {
+  const config = parseEnv('the worker Lambda', workerEnvSchema, env);
+  const clock = overrides.clock ?? systemClock;
+  const logger = overrides.logger ?? new Logger({ serviceName: 'jit-access-worker' });
+
+  const parts: Promise<WorkerParts> = (async () => {
+    const [catalog, botToken, bindPassword, apiToken] = await Promise.all([
+      loadRuntimeCatalog(config.JIT_ACCESS_CONFIG),
+      overrides.chat ? '' : secretValue(config.SLACK_BOT_TOKEN, config.SLACK_BOT_TOKEN_ARN),
+      overrides.directory ? '' : secretValue(config.LDAP_BIND_PASSWORD, config.LDAP_BIND_PASSWORD_ARN),
+      overrides.tickets ? '' : secretValue(config.JIRA_API_TOKEN, config.JIRA_API_TOKEN_ARN),
+    ]);
+    return {
+      catalog,
+      store:
+        overrides.store ??
+        new DynamoDbRequestStore({ client: new DynamoDBClient({}), tableName: config.REQUESTS_TABLE, clock }),
+      directory:
+        overrides.directory ??
+        new LdapDirectory({
+          url: config.LDAP_URL,
+          bindDn: config.LDAP_BIND_DN,
+          bindPassword,
+          baseDn: config.LDAP_BASE_DN,
+          security: config.LDAP_SECURITY,
+          allowPlain: config.LDAP_ALLOW_PLAIN === 'true',
+          ...(config.LDAP_CA_CERT ? { caCert: config.LDAP_CA_CERT } : {}),
+          ...(config.LDAP_TLS_SERVER_NAME ? { tlsServerName: config.LDAP_TLS_SERVER_NAME } : {}),
+        }),
+      tickets:
+        overrides.tickets ??
+        new JiraTicketTracker({
+          host: config.JIRA_BASE_URL ?? catalog.global.jira.site,
+          email: config.JIRA_EMAIL,
+          apiToken,
+        }),
+      chat:
+        overrides.chat ??
+        new SlackWebApi({ botToken, ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}) }),
+    };
+  })();
+  parts.catch(() => {});
+
+  return async (event, context) => {
+    const { catalog, store, directory, tickets, chat } = await parts;
+    const handlers = {
+      submit: (command: Parameters<typeof submitRequest>[1], invocationId: string) =>
+        submitRequest(
+          {
+            catalog,
+            store,
+            directory,
+            tickets,
+            identity: chat,
+            notifier: chat,
+            clock,
+            lookupAttribute: config.DIRECTORY_LOOKUP_ATTRIBUTE,
+            invocationId,
+          },
+          command,
+        ),
+    };
+    for (const record of event.Records) {
+      await processRecord(handlers, logger, record, context.awsRequestId);
+    }
+  };
+}

@@ -1,0 +1,751 @@
+import { isDeepStrictEqual } from 'node:util';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  type NativeAttributeValue,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { AccessRequest, AuditEvent } from '../../domain/access-request.js';
+import { IllegalTransitionError } from '../../domain/errors.js';
+import { type LifecycleEvent, type RequestState, TRANSITIONS } from '../../domain/lifecycle.js';
+import type { Clock } from '../../ports/clock.js';
+import {
+  type NewAuditEvent,
+  type RequestChanges,
+  type RequestStore,
+  StaleStateError,
+  StoreUnavailableError,
+} from '../../ports/request-store.js';
+
+/*
+ * Single-table design (every write is one conditional single-item write: no transactions, so
+ * the store also runs on dynalite):
+ *
+ *   pk                 sk                    what
+ *   REQ#<requestId>    REQUEST               the AccessRequest, plus auditSequence and lastAudit
+ *   REQ#<requestId>    AUDIT#<0000000001>    one audit event, immutable once written
+ *   CMD#<commandId>    COMMAND               which request a command made (deduplication)
+ *   SLOT#<slot>        SLOT                  the request holding an open slot
+ *
+ *   GSI byRequester: requesterPk USER#<team>#<user>, requesterSk <createdAt>#<requestId>
+ *   GSI byState:     statePk STATE#<state>,        stateSk <updatedAt>#<requestId>
+ * Only request items carry the GSI attributes, so both indexes hold requests and nothing else.
+ *
+ * Audit events and lost writes: an event is written in two steps, because without transactions
+ * the request and its audit item cannot change together. The conditional UpdateItem that changes
+ * the request also bumps auditSequence and stores the event as lastAudit; only then is the audit
+ * item put (attribute_not_exists) at AUDIT#<auditSequence>. The request item is therefore always
+ * the truth, and an audit item is a copy of what lastAudit held at that sequence, so putting it
+ * again is idempotent. If the put is lost (throttled, Lambda killed), the command fails or times
+ * out and is redelivered; the retried write fails its condition, and every such conflict re-puts
+ * the stored lastAudit. auditTrail() also shows lastAudit when its item is still missing.
+ * What stays unhealed: a lost put whose command is never retried, followed by another recorded
+ * event (which replaces lastAudit) before anyone heals it.
+ *
+ * Redelivery: a retried transition()/update() whose write already happened finds its condition
+ * false. When the request is where that write left it AND lastAudit is the same event (all of
+ * who/what/channel/from/to/why; `at` is ignored because a redelivery reads the clock again), it
+ * is taken as the same command and the current request is returned instead of StaleStateError.
+ * Once anything else has been recorded since, the retry is stale: the steps that followed it
+ * have already run, and re-running them is what StaleStateError prevents. Consequences: two
+ * identical moves (same actor, same reason) both succeed, one of them without writing; a race
+ * between different actors still has exactly one winner.
+ *
+ * auditSequence counts audit events, version counts changes to the request: appendAudit()
+ * records a refusal without touching the version, so a concurrent update() is not made stale by
+ * someone else's refused click. An event's sequence equals the version it produced as long as
+ * no appendAudit() came before it.
+ */
+
+const REQUEST_SK = 'REQUEST';
+const COMMAND_SK = 'COMMAND';
+const SLOT_SK = 'SLOT';
+type RawItem = Record<string, NativeAttributeValue>;
+const AUDIT_PREFIX = 'AUDIT#';
+
+export const REQUEST_TABLE_INDEXES = { byRequester: 'byRequester', byState: 'byState' } as const;
+
+/** Keys, indexes and billing of the request table, for tests, the local stack and CDK alike. */
+export const REQUEST_TABLE_DEFINITION = {
+  AttributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' },
+    { AttributeName: 'sk', AttributeType: 'S' },
+    { AttributeName: 'requesterPk', AttributeType: 'S' },
+    { AttributeName: 'requesterSk', AttributeType: 'S' },
+    { AttributeName: 'statePk', AttributeType: 'S' },
+    { AttributeName: 'stateSk', AttributeType: 'S' },
+  ],
+  KeySchema: [
+    { AttributeName: 'pk', KeyType: 'HASH' },
+    { AttributeName: 'sk', KeyType: 'RANGE' },
+  ],
+  GlobalSecondaryIndexes: [
+    {
+      IndexName: REQUEST_TABLE_INDEXES.byRequester,
+      KeySchema: [
+        { AttributeName: 'requesterPk', KeyType: 'HASH' },
+        { AttributeName: 'requesterSk', KeyType: 'RANGE' },
+      ],
+      // ALL: a listing returns whole requests without a GetItem per row.
+      Projection: { ProjectionType: 'ALL' },
+    },
+    {
+      IndexName: REQUEST_TABLE_INDEXES.byState,
+      KeySchema: [
+        { AttributeName: 'statePk', KeyType: 'HASH' },
+        { AttributeName: 'stateSk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    },
+  ],
+  BillingMode: 'PAY_PER_REQUEST',
+} satisfies Omit<CreateTableCommandInput, 'TableName'>;
+
+/** Creates the request table (tolerating one that exists) and waits until it is ACTIVE. */
+export async function createRequestTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new CreateTableCommand({ ...REQUEST_TABLE_DEFINITION, TableName: tableName }));
+  } catch (error) {
+    // A second local-stack start, or a race with another test worker: the table is what we want.
+    if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
+  }
+  // The waiter checks once before its first delay, so an emulator's instantly ACTIVE table costs no wait.
+  await waitUntilTableExists({ client, maxWaitTime: 300 }, { TableName: tableName });
+}
+
+export interface DynamoDbRequestStoreOptions {
+  /** A plain client: the store wraps it in a document client with its own marshalling options. */
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  readonly clock: Clock;
+}
+
+interface RequestItem extends AccessRequest {
+  readonly pk: string;
+  readonly sk: typeof REQUEST_SK;
+  readonly entity: 'request';
+  readonly requesterPk: string;
+  readonly requesterSk: string;
+  readonly statePk: string;
+  readonly stateSk: string;
+  /** The sequence of lastAudit: the number of audit events recorded so far. */
+  readonly auditSequence: number;
+  readonly lastAudit: NewAuditEvent;
+}
+
+interface AuditItem extends AuditEvent {
+  readonly pk: string;
+  readonly sk: string;
+  readonly entity: 'audit';
+}
+
+interface CommandItem {
+  readonly pk: string;
+  readonly sk: typeof COMMAND_SK;
+  readonly entity: 'command';
+  readonly commandId: string;
+  readonly requestId: string;
+  readonly recordedAt: string;
+}
+
+interface SlotItem {
+  readonly pk: string;
+  readonly sk: typeof SLOT_SK;
+  readonly entity: 'slot';
+  readonly slot: string;
+  readonly requestId: string;
+  readonly claimedAt: string;
+}
+
+const requestPk = (requestId: string) => `REQ#${requestId}`;
+const requestKey = (requestId: string) => ({ pk: requestPk(requestId), sk: REQUEST_SK }) as const;
+const auditSk = (sequence: number) => `${AUDIT_PREFIX}${String(sequence).padStart(10, '0')}`;
+const requesterPk = (team: string, user: string) => `USER#${team}#${user}`;
+const statePk = (state: RequestState) => `STATE#${state}`;
+// The id breaks ties between equal timestamps, so a page boundary never splits them ambiguously.
+const sortKey = (timestamp: string, requestId: string) => `${timestamp}#${requestId}`;
+
+// A Record, so a field added to RequestChanges does not compile until it is listed here.
+const CHANGE_FIELDS: Record<keyof RequestChanges, true> = {
+  ticket: true,
+  slack: true,
+  eligibleVia: true,
+  rejectionReason: true,
+  requester: true,
+  lease: true,
+  notified: true,
+};
+const CHANGE_KEYS = Object.keys(CHANGE_FIELDS) as (keyof RequestChanges)[];
+
+// A claim that loses to a holder which then releases is retried; this bounds a pathological churn.
+const MAX_CLAIM_ATTEMPTS = 5;
+
+export class DynamoDbRequestStore implements RequestStore {
+  private readonly db: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly clock: Clock;
+
+  constructor(options: DynamoDbRequestStoreOptions) {
+    // Optional fields (email, ticket…) are simply absent rather than a marshalling error.
+    this.db = DynamoDBDocumentClient.from(options.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    this.tableName = options.tableName;
+    this.clock = options.clock;
+  }
+
+  async create(
+    request: AccessRequest,
+    audit: NewAuditEvent,
+  ): Promise<{ created: boolean; request: AccessRequest }> {
+    if (request.state !== 'SUBMITTED' || request.version !== 1) {
+      throw new Error(
+        `a new request must be SUBMITTED at version 1, not ${request.state} at ${request.version}`,
+      );
+    }
+    const { requestId } = request;
+    const item: RequestItem = {
+      ...request,
+      ...requestKey(requestId),
+      entity: 'request',
+      requesterPk: requesterPk(request.requester.slackTeamId, request.requester.slackUserId),
+      requesterSk: sortKey(request.createdAt, requestId),
+      statePk: statePk(request.state),
+      stateSk: sortKey(request.updatedAt, requestId),
+      auditSequence: 1,
+      lastAudit: audit,
+    };
+    try {
+      await this.call('create', () =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      const existing = await this.readRequest(requestId);
+      // Requests are never deleted, so the item that failed the condition is still there.
+      if (!existing) {
+        throw new Error(`request ${requestId} exists but could not be read back`, { cause: error });
+      }
+      await this.putLastAudit(existing);
+      return { created: false, request: toRequest(existing) };
+    }
+    await this.putLastAudit(item);
+    return { created: true, request: toRequest(item) };
+  }
+
+  async get(requestId: string): Promise<AccessRequest | undefined> {
+    const item = await this.readRequest(requestId);
+    return item && toRequest(item);
+  }
+
+  async transition(
+    requestId: string,
+    move: {
+      event: LifecycleEvent;
+      from: RequestState;
+      to: RequestState;
+      changes?: RequestChanges;
+      audit: NewAuditEvent;
+    },
+  ): Promise<AccessRequest> {
+    assertLegalMove(move);
+    const audit: NewAuditEvent = { ...move.audit, from: move.from, to: move.to };
+    const now = this.now();
+    const update = new UpdateBuilder();
+    update.set('state', move.to);
+    update.increment('version');
+    update.set('updatedAt', now);
+    update.set('statePk', statePk(move.to));
+    update.set('stateSk', sortKey(now, requestId));
+    update.set('lastAudit', audit);
+    update.increment('auditSequence');
+    applyChanges(update, move.changes);
+    const condition = `attribute_exists(${update.name('pk')}) AND ${update.name('state')} = ${update.value(move.from)}`;
+
+    return this.conditionalUpdate('transition', requestId, update, condition, (current) => {
+      return current.state === move.to && sameAudit(current.lastAudit, audit);
+    });
+  }
+
+  async update(
+    requestId: string,
+    expectedVersion: number,
+    changes: RequestChanges,
+    audit?: NewAuditEvent,
+  ): Promise<AccessRequest> {
+    const now = this.now();
+    const update = new UpdateBuilder();
+    update.increment('version');
+    update.set('updatedAt', now);
+    update.set('stateSk', sortKey(now, requestId));
+    applyChanges(update, changes);
+    if (audit) {
+      update.set('lastAudit', audit);
+      update.increment('auditSequence');
+    }
+    const condition = `attribute_exists(${update.name('pk')}) AND ${update.name('version')} = ${update.value(expectedVersion)}`;
+
+    return this.conditionalUpdate('update', requestId, update, condition, (current) => {
+      return (
+        current.version === expectedVersion + 1 &&
+        changesApplied(current, changes) &&
+        (audit === undefined || sameAudit(current.lastAudit, audit))
+      );
+    });
+  }
+
+  async appendAudit(requestId: string, audit: NewAuditEvent): Promise<void> {
+    const update = new UpdateBuilder();
+    update.set('lastAudit', audit);
+    update.increment('auditSequence');
+    const condition = `attribute_exists(${update.name('pk')})`;
+    let sequence: number;
+    try {
+      const output = await this.call('appendAudit', () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: requestKey(requestId),
+            ...update.toInput(condition),
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        ),
+      );
+      sequence = Number(output.Attributes?.auditSequence);
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      throw new StaleStateError(requestId, undefined, { cause: error });
+    }
+    await this.putAudit({ ...audit, requestId, sequence });
+  }
+
+  async auditTrail(requestId: string): Promise<AuditEvent[]> {
+    // One query reads the request and its events together: AUDIT#… sorts before REQUEST.
+    const items = await this.queryAll('auditTrail', {
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': requestPk(requestId) },
+      ConsistentRead: true,
+    });
+    const events: AuditEvent[] = [];
+    let request: RequestItem | undefined;
+    for (const item of items) {
+      if (item.sk === REQUEST_SK) {
+        request = item as RequestItem;
+      } else if (typeof item.sk === 'string' && item.sk.startsWith(AUDIT_PREFIX)) {
+        events.push(toAuditEvent(item as AuditItem));
+      }
+    }
+    // The state change happened even if its audit item was lost; lastAudit is its record until healed.
+    if (request && !events.some((event) => event.sequence === request.auditSequence)) {
+      events.push(lastAuditEvent(request));
+    }
+    return events;
+  }
+
+  async listByRequester(slackTeamId: string, slackUserId: string, limit?: number): Promise<AccessRequest[]> {
+    return this.queryIndex(
+      REQUEST_TABLE_INDEXES.byRequester,
+      'requesterPk',
+      requesterPk(slackTeamId, slackUserId),
+      {
+        newestFirst: true,
+        limit,
+      },
+    );
+  }
+
+  async listByState(state: RequestState, limit?: number): Promise<AccessRequest[]> {
+    return this.queryIndex(REQUEST_TABLE_INDEXES.byState, 'statePk', statePk(state), {
+      newestFirst: false,
+      limit,
+    });
+  }
+
+  async rememberCommand(
+    commandId: string,
+    requestId: string,
+  ): Promise<{ first: boolean; requestId: string }> {
+    const key = { pk: `CMD#${commandId}`, sk: COMMAND_SK } as const;
+    const item: CommandItem = { ...key, entity: 'command', commandId, requestId, recordedAt: this.now() };
+    try {
+      await this.call('rememberCommand', () =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+      return { first: true, requestId };
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
+    const existing = (await this.getItem('rememberCommand', key)) as CommandItem | undefined;
+    // Command records are never deleted, so the one that failed the condition is still there.
+    if (!existing) throw new Error(`command ${commandId} is recorded but could not be read back`);
+    return { first: false, requestId: existing.requestId };
+  }
+
+  async claimOpenSlot(slot: string, requestId: string): Promise<{ holder: string }> {
+    const key = { pk: `SLOT#${slot}`, sk: SLOT_SK } as const;
+    for (let attempt = 1; attempt <= MAX_CLAIM_ATTEMPTS; attempt++) {
+      const item: SlotItem = { ...key, entity: 'slot', slot, requestId, claimedAt: this.now() };
+      try {
+        await this.call('claimOpenSlot', () =>
+          this.db.send(
+            new PutCommand({
+              TableName: this.tableName,
+              Item: item,
+              ConditionExpression: 'attribute_not_exists(pk) OR requestId = :requestId',
+              ExpressionAttributeValues: { ':requestId': requestId },
+            }),
+          ),
+        );
+        return { holder: requestId };
+      } catch (error) {
+        if (!isConditionFailed(error)) throw error;
+      }
+      const holder = (await this.getItem('claimOpenSlot', key)) as SlotItem | undefined;
+      if (holder) return { holder: holder.requestId };
+      // Released between our put and our read: the slot is free again, so try once more.
+    }
+    throw new StoreUnavailableError(
+      `slot ${slot} kept changing hands; ${MAX_CLAIM_ATTEMPTS} claims did not settle`,
+    );
+  }
+
+  async releaseOpenSlot(slot: string, requestId: string): Promise<void> {
+    try {
+      await this.call('releaseOpenSlot', () =>
+        this.db.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: { pk: `SLOT#${slot}`, sk: SLOT_SK },
+            ConditionExpression: 'requestId = :requestId',
+            ExpressionAttributeValues: { ':requestId': requestId },
+          }),
+        ),
+      );
+    } catch (error) {
+      // Free already, or held by another request: either way not ours to release.
+      if (!isConditionFailed(error)) throw error;
+    }
+  }
+
+  private now(): string {
+    return this.clock.now().toISOString();
+  }
+
+  /**
+   * Runs a conditional UpdateItem on the request. On a failed condition, reads the request, heals
+   * its last audit event, and returns it if `isRetry` recognises this very write as done already.
+   */
+  private async conditionalUpdate(
+    operation: string,
+    requestId: string,
+    update: UpdateBuilder,
+    condition: string,
+    isRetry: (current: RequestItem) => boolean,
+  ): Promise<AccessRequest> {
+    let item: RequestItem;
+    try {
+      const output = await this.call(operation, () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: requestKey(requestId),
+            ...update.toInput(condition),
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      item = output.Attributes as RequestItem;
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      const current = await this.readRequest(requestId);
+      if (!current) throw new StaleStateError(requestId, undefined, { cause: error });
+      await this.putLastAudit(current);
+      if (isRetry(current)) return toRequest(current);
+      throw new StaleStateError(requestId, toRequest(current), { cause: error });
+    }
+    await this.putLastAudit(item);
+    return toRequest(item);
+  }
+
+  /** Puts the audit item of the request's lastAudit unless it exists: the one way events are written. */
+  private async putLastAudit(item: RequestItem): Promise<void> {
+    await this.putAudit(lastAuditEvent(item));
+  }
+
+  private async putAudit(event: AuditEvent): Promise<void> {
+    const item: AuditItem = {
+      ...event,
+      pk: requestPk(event.requestId),
+      sk: auditSk(event.sequence),
+      entity: 'audit',
+    };
+    try {
+      await this.call('putAudit', () =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+    } catch (error) {
+      // Written before (by the first attempt, or by a healing conflict): its content is the same.
+      if (!isConditionFailed(error)) throw error;
+    }
+  }
+
+  private async readRequest(requestId: string): Promise<RequestItem | undefined> {
+    return (await this.getItem('get', requestKey(requestId))) as RequestItem | undefined;
+  }
+
+  private async getItem(operation: string, key: { pk: string; sk: string }): Promise<RawItem | undefined> {
+    const output = await this.call(operation, () =>
+      // Strongly consistent: every caller decides on what it reads (conflicts, holders, commands).
+      this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })),
+    );
+    return output.Item;
+  }
+
+  private async queryIndex(
+    indexName: string,
+    keyAttribute: string,
+    keyValue: string,
+    options: { newestFirst: boolean; limit: number | undefined },
+  ): Promise<AccessRequest[]> {
+    const { limit } = options;
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
+      throw new RangeError(`limit must be a positive integer, not ${limit}`);
+    }
+    const items = await this.queryAll(
+      `query ${indexName}`,
+      {
+        IndexName: indexName,
+        KeyConditionExpression: '#key = :key',
+        ExpressionAttributeNames: { '#key': keyAttribute },
+        ExpressionAttributeValues: { ':key': keyValue },
+        ScanIndexForward: !options.newestFirst,
+      },
+      limit,
+    );
+    return items.map((item) => toRequest(item as RequestItem));
+  }
+
+  /** Follows LastEvaluatedKey until `limit` items (or all of them) are read. */
+  private async queryAll(
+    operation: string,
+    input: Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStartKey'>,
+    limit?: number,
+  ): Promise<RawItem[]> {
+    const items: RawItem[] = [];
+    let startKey: RawItem | undefined;
+    do {
+      const remaining = limit === undefined ? undefined : limit - items.length;
+      const output = await this.call(operation, () =>
+        this.db.send(
+          new QueryCommand({
+            ...input,
+            TableName: this.tableName,
+            Limit: remaining,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      items.push(...(output.Items ?? []));
+      startKey = output.LastEvaluatedKey;
+    } while (startKey && (limit === undefined || items.length < limit));
+    return items;
+  }
+
+  /** Runs one DynamoDB call, turning what a retry can fix into StoreUnavailableError. */
+  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (isTransient(error)) {
+        throw new StoreUnavailableError(
+          `DynamoDB ${operation} on ${this.tableName} failed: ${describeError(error)}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+  }
+}
+
+/** Collects SET clauses with placeholder names and values, so reserved words (state…) are safe. */
+class UpdateBuilder {
+  private readonly clauses: string[] = [];
+  private readonly names: Record<string, string> = {};
+  private readonly values: Record<string, unknown> = {};
+
+  /** Attribute names here are this file's own identifiers, so `#name` is a valid, unique placeholder. */
+  name(attribute: string): string {
+    const placeholder = `#${attribute}`;
+    this.names[placeholder] = attribute;
+    return placeholder;
+  }
+
+  value(value: unknown): string {
+    const placeholder = `:v${Object.keys(this.values).length}`;
+    this.values[placeholder] = value;
+    return placeholder;
+  }
+
+  set(attribute: string, value: unknown): void {
+    this.clauses.push(`${this.name(attribute)} = ${this.value(value)}`);
+  }
+
+  increment(attribute: string): void {
+    const name = this.name(attribute);
+    this.clauses.push(`${name} = ${name} + ${this.value(1)}`);
+  }
+
+  toInput(condition: string) {
+    return {
+      UpdateExpression: `SET ${this.clauses.join(', ')}`,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: this.names,
+      ExpressionAttributeValues: this.values,
+    };
+  }
+}
+
+function assertLegalMove(move: { event: LifecycleEvent; from: RequestState; to: RequestState }): void {
+  const transition = TRANSITIONS.find((candidate) => candidate.event === move.event);
+  if (!transition) throw new Error(`no transition is defined for event ${move.event}`);
+  // A wrong target is a caller bug, not a refusal a person could cause.
+  if (transition.to !== move.to) {
+    throw new Error(`event ${move.event} leads to ${transition.to}, not ${move.to}`);
+  }
+  if (transition.from !== move.from) throw new IllegalTransitionError(move.from, transition.event);
+}
+
+function applyChanges(update: UpdateBuilder, changes: RequestChanges | undefined): void {
+  if (!changes) return;
+  // The type already forbids identity fields; this keeps a cast or a spread object from sneaking one in.
+  const unknown = Object.keys(changes).filter((key) => !Object.hasOwn(CHANGE_FIELDS, key));
+  if (unknown.length > 0) throw new Error(`a request change cannot set ${unknown.join(', ')}`);
+  for (const key of CHANGE_KEYS) {
+    const value = changes[key];
+    if (value !== undefined) update.set(key, value);
+  }
+  if (changes.requester) {
+    update.set('requesterPk', requesterPk(changes.requester.slackTeamId, changes.requester.slackUserId));
+  }
+}
+
+/** Drops undefined members, which the marshaller removes too, so stored and given values compare equal. */
+function stored(value: unknown): unknown {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}
+
+function changesApplied(current: AccessRequest, changes: RequestChanges): boolean {
+  return CHANGE_KEYS.every(
+    (key) => changes[key] === undefined || isDeepStrictEqual(stored(current[key]), stored(changes[key])),
+  );
+}
+
+/** The same event, except when: a redelivered command reads the clock again. */
+function sameAudit(recorded: NewAuditEvent, attempted: NewAuditEvent): boolean {
+  return isDeepStrictEqual(stored({ ...recorded, at: undefined }), stored({ ...attempted, at: undefined }));
+}
+
+function toRequest(item: RequestItem): AccessRequest {
+  const {
+    pk: _pk,
+    sk: _sk,
+    entity: _entity,
+    requesterPk: _requesterPk,
+    requesterSk: _requesterSk,
+    statePk: _statePk,
+    stateSk: _stateSk,
+    auditSequence: _auditSequence,
+    lastAudit: _lastAudit,
+    ...request
+  } = item;
+  return request;
+}
+
+function toAuditEvent(item: AuditItem): AuditEvent {
+  const { pk: _pk, sk: _sk, entity: _entity, ...event } = item;
+  return event;
+}
+
+function lastAuditEvent(item: RequestItem): AuditEvent {
+  return { ...item.lastAudit, requestId: item.requestId, sequence: item.auditSequence };
+}
+
+function isConditionFailed(error: unknown): boolean {
+  // By name: a second copy of the SDK in the bundle would defeat instanceof.
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+const TRANSIENT_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'ReplicatedWriteConflictException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETDOWN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+]);
+
+/** Throttling, 5xx and network failures; never validation, missing tables or our own bugs. */
+function isTransient(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 3) return false;
+  if (TRANSIENT_NAMES.has(error.name)) return true;
+  const { $metadata, code } = error as { $metadata?: { httpStatusCode?: number }; code?: unknown };
+  if (($metadata?.httpStatusCode ?? 0) >= 500) return true;
+  if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+  // Node's happy-eyeballs connect reports one error per address tried.
+  if (error instanceof AggregateError && error.errors.some((inner) => isTransient(inner, depth + 1)))
+    return true;
+  return isTransient(error.cause, depth + 1);
+}
+
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { code } = error as { code?: unknown };
+  return [error.name, typeof code === 'string' ? code : undefined, error.message].filter(Boolean).join(': ');
+}
