@@ -12,7 +12,7 @@ export interface AuditActor {
 /** One entry of a request's audit trail: who, what, when, from which channel, why. */
 export interface AuditEvent {
   readonly requestId: string;
-  /** 1, 2, 3…: the request's version after the change this event records. */
+  /** 1, 2, 3…: the event's place in the request's trail (events that change nothing count too). */
   readonly sequence: number;
   readonly at: string;
   readonly action: string;

@@ -24,7 +24,8 @@ export interface RequestStore {
   get(requestId: string): Promise<AccessRequest | undefined>;
   /**
    * Moves the request from `from` to `to` applying `changes`, only if it is still in `from`.
-   * Throws StaleStateError (carrying the current request) when it is not.
+   * Throws StaleStateError (carrying the current request) when it is not, except when this exact
+   * move is what last happened to it (a redelivery): then it returns the request unchanged.
    */
   transition(
     requestId: string,

@@ -1,0 +1,508 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SNSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { createAckHandler } from '../../lambdas/ack/wiring.js';
+import { createWorkerHandler, type WorkerOverrides } from '../../lambdas/worker/wiring.js';
+import { startDynalite } from '../../local/dynalite.js';
+import { JiraEmulator } from '../../local/emulators/jira/jira-emulator.js';
+import { SlackEmulator } from '../../local/emulators/slack/slack-emulator.js';
+import { SnsEmulator } from '../../local/emulators/sns/sns-emulator.js';
+import { slashCommand, toLambdaEvent } from '../../local/slack/signed-request.js';
+import {
+  createRequestTable,
+  DynamoDbRequestStore,
+} from '../../shared/adapters/dynamodb/dynamodb-request-store.js';
+import { JiraTicketTracker } from '../../shared/adapters/jira/jira-ticket-tracker.js';
+import { COMMAND_VERSION, type RequestSubmitted } from '../../shared/messages/commands.js';
+
+const ad = inject('activeDirectory');
+const TEAM = 'T0JITTEAM';
+const APPROVERS = 'C0APPROVALS';
+const SIGNING_SECRET = 'worker-e2e-signing-secret-0123456789';
+const SLACK_USERS = {
+  alice: { id: 'U0ALICE01', name: 'alice', realName: 'Alice Engineer', email: ad.users.engineer.mail },
+  bob: { id: 'U0BOB0001', name: 'bob', realName: 'Bob Approver', email: ad.users.approver.mail },
+  carol: { id: 'U0CAROL01', name: 'carol', realName: 'Carol Disabled', email: ad.users.disabled.mail },
+  dave: { id: 'U0DAVE001', name: 'dave', realName: 'Dave Nogroups', email: ad.users.noGroups.mail },
+  erin: { id: 'U0ERIN001', name: 'erin', realName: 'Erin Twice', email: ad.users.duplicateMailA.mail },
+  ghost: { id: 'U0GHOST01', name: 'ghost', realName: 'No Account', email: 'ghost@example.test' },
+};
+
+let clockNow = new Date('2026-11-21T10:00:00Z');
+const clock = { now: () => clockNow };
+const slack = new SlackEmulator({
+  teamId: TEAM,
+  users: Object.values(SLACK_USERS),
+  channels: [{ id: APPROVERS, name: 'db-approvals' }],
+  clock,
+});
+const jira = new JiraEmulator();
+const sns = new SnsEmulator();
+let dynamo: { endpoint: string; stop(): Promise<void> };
+let workerEnv: Record<string, string>;
+let catalogPath = '';
+const logLines: string[] = [];
+
+function capturingLogger(service: string): Logger {
+  const logger = new Logger({ serviceName: service, logLevel: 'DEBUG' });
+  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+    const original = logger[level].bind(logger) as (...args: unknown[]) => void;
+    (logger as unknown as Record<string, (...args: unknown[]) => void>)[level] = (...args: unknown[]) => {
+      logLines.push(
+        JSON.stringify(args, (_k, v) =>
+          v instanceof Error ? { name: v.name, message: v.message, cause: String(v.cause) } : v,
+        ),
+      );
+      original(...args);
+    };
+  }
+  return logger;
+}
+
+function catalogYaml(): string {
+  return `version: 1
+global:
+  jira:
+    site: https://example.atlassian.net
+    projectKey: DBA
+    issueType: Task
+    statuses: { approved: Approved, denied: Declined, granted: Access Granted, closed: Done }
+  decisionTimeout: 8h
+  slack:
+    approversChannel: ${APPROVERS}
+  vault:
+    wrapTtl: 5m
+databases:
+  orders:
+    host: orders.db.internal
+    vaultConnection: orders-mysql
+    environment: prod
+    levels:
+      read:
+        grants: ["GRANT SELECT ON orders.* TO '{{name}}'@'%'"]
+        defaultDuration: 1h
+        maxDuration: 4h
+        requesterGroups: ["${ad.groups['eng-db-readers']}"]
+        approverGroups: ["${ad.groups['db-approvers']}"]
+`;
+}
+
+let tableCounter = 0;
+async function freshTable(): Promise<string> {
+  const name = `requests-${process.pid}-${++tableCounter}`;
+  await createRequestTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), name);
+  return name;
+}
+
+function worker(overrides: WorkerOverrides = {}, env: Partial<Record<string, string>> = {}) {
+  return createWorkerHandler({ ...workerEnv, ...env } as NodeJS.ProcessEnv, {
+    clock,
+    logger: capturingLogger('worker-test'),
+    ...overrides,
+  });
+}
+
+function submitted(
+  user: keyof typeof SLACK_USERS,
+  overrides: Partial<RequestSubmitted> = {},
+): RequestSubmitted {
+  const n = randomUUID()
+    .replace(/-/g, '')
+    .slice(0, 8)
+    .toUpperCase()
+    .replace(/[ILOU]/g, '7');
+  return {
+    type: 'request.submitted',
+    version: COMMAND_VERSION,
+    commandId: `submit:${randomUUID().replace(/-/g, '')}`,
+    issuedAt: clockNow.toISOString(),
+    requestId: `REQ-${n}`,
+    requester: {
+      kind: 'slack',
+      userId: SLACK_USERS[user].id,
+      teamId: TEAM,
+      userName: SLACK_USERS[user].name,
+    },
+    channelId: 'C0INCIDENT',
+    via: 'slash_command',
+    target: { database: 'orders', level: 'read' },
+    durationMinutes: 60,
+    justification: 'INC-1234 checking stuck orders',
+    ...overrides,
+  };
+}
+
+function snsEvent(command: RequestSubmitted): SNSEvent {
+  return {
+    Records: [
+      {
+        EventSource: 'aws:sns',
+        EventVersion: '1.0',
+        EventSubscriptionArn: 'arn:aws:sns:us-east-1:000000000000:jit:sub',
+        Sns: {
+          Type: 'Notification',
+          MessageId: randomUUID(),
+          TopicArn: 'arn:aws:sns:us-east-1:000000000000:jit',
+          Subject: '',
+          Message: JSON.stringify(command),
+          Timestamp: clockNow.toISOString(),
+          SignatureVersion: '1',
+          Signature: 'x',
+          SigningCertUrl: 'https://example.invalid/cert.pem',
+          UnsubscribeUrl: 'https://example.invalid/unsubscribe',
+          MessageAttributes: {
+            type: { Type: 'String', Value: command.type },
+            version: { Type: 'String', Value: '1' },
+          },
+        },
+      },
+    ],
+  };
+}
+
+const invoke = (handler: ReturnType<typeof createWorkerHandler>, command: RequestSubmitted) =>
+  handler(snsEvent(command), { awsRequestId: randomUUID() });
+
+const dmsTo = (user: keyof typeof SLACK_USERS) =>
+  slack.messagesIn(SLACK_USERS[user].id).filter((m) => !m.ephemeral);
+const approverPosts = (requestId: string) =>
+  slack.messagesIn(APPROVERS).filter((m) => m.text.includes(requestId));
+
+function storeFor(table: string) {
+  return new DynamoDbRequestStore({
+    client: new DynamoDBClient({ endpoint: dynamo.endpoint }),
+    tableName: table,
+    clock,
+  });
+}
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  await Promise.all([slack.start(), jira.start(), sns.start()]);
+  catalogPath = join(mkdtempSync(join(tmpdir(), 'jit-worker-')), 'jit-access.config.yaml');
+  writeFileSync(catalogPath, catalogYaml());
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_SNS: sns.url,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+  });
+  workerEnv = {
+    SLACK_BOT_TOKEN: slack.token,
+    SLACK_API_URL: slack.apiUrl,
+    REQUESTS_TABLE: await freshTable(),
+    LDAP_URL: ad.ldapsUrl,
+    LDAP_SECURITY: 'ldaps',
+    LDAP_CA_CERT: readFileSync(ad.caCertPath, 'utf8'),
+    LDAP_TLS_SERVER_NAME: ad.tlsServerName,
+    LDAP_BIND_DN: ad.serviceAccount.dn,
+    LDAP_BIND_PASSWORD: ad.serviceAccount.password,
+    LDAP_BASE_DN: ad.baseDn,
+    JIRA_EMAIL: jira.credentials.email,
+    JIRA_API_TOKEN: jira.credentials.apiToken,
+    JIRA_BASE_URL: jira.url,
+    JIT_ACCESS_CONFIG: catalogPath,
+  };
+});
+
+afterAll(async () => {
+  await Promise.all([slack.stop(), jira.stop(), sns.stop(), dynamo.stop()]);
+});
+
+beforeEach(async () => {
+  clockNow = new Date('2026-11-21T10:00:00Z');
+  slack.reset();
+  jira.reset();
+  sns.reset();
+  workerEnv.REQUESTS_TABLE = await freshTable();
+});
+
+describe('end to end: slash command → ack → topic → worker', () => {
+  it('ends with one ticket whose property holds the request id, a DM, an approvers message, and PENDING_APPROVAL', async () => {
+    const topicArn = sns.createTopic('jit-e2e');
+    const ack = createAckHandler(
+      {
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_BOT_TOKEN: slack.token,
+        ACCESS_TOPIC_ARN: topicArn,
+        SLACK_API_URL: slack.apiUrl,
+        JIT_ACCESS_CONFIG: catalogPath,
+      },
+      { clock, logger: capturingLogger('ack-test') },
+    );
+    const handler = worker();
+    const subscription = sns.subscribe(topicArn, (event) => handler(event, { awsRequestId: randomUUID() }));
+    try {
+      const request = slashCommand({
+        text: 'orders read 2h INC-77 reading order_events',
+        userId: SLACK_USERS.alice.id,
+        userName: 'alice',
+        teamId: TEAM,
+        channelId: 'C0INCIDENT',
+      });
+      const reply = await ack(
+        toLambdaEvent(request, {
+          signingSecret: SIGNING_SECRET,
+          timestamp: Math.floor(clockNow.getTime() / 1000),
+        }),
+        {},
+      );
+      const requestId = /(REQ-[0-9A-Z]{8})/.exec(String(reply.body))?.[1] ?? '';
+      expect(requestId).toMatch(/^REQ-/);
+      await sns.drain();
+      expect(sns.deliveryErrors).toEqual([]);
+
+      const tickets = jira.issuesByRequestId(requestId);
+      expect(tickets).toHaveLength(1);
+      const stored = await storeFor(workerEnv.REQUESTS_TABLE!).get(requestId);
+      expect(stored).toMatchObject({
+        state: 'PENDING_APPROVAL',
+        ticket: { key: tickets[0]?.key },
+        requester: { directoryAccount: ad.users.engineer.sAMAccountName, email: ad.users.engineer.mail },
+        eligibleVia: ad.groups['eng-db-readers'],
+        durationMinutes: 120,
+      });
+      expect(dmsTo('alice')).toHaveLength(1);
+      expect(dmsTo('alice')[0]?.text).toContain(`Request ${requestId} is waiting for approval`);
+      expect(approverPosts(requestId)).toHaveLength(1);
+      expect(JSON.stringify(approverPosts(requestId)[0]?.blocks)).toContain('request.approve');
+      const trail = await storeFor(workerEnv.REQUESTS_TABLE!).auditTrail(requestId);
+      expect(trail.map((e) => e.action)).toEqual(
+        expect.arrayContaining(['submit', 'requester.verified', 'open']),
+      );
+    } finally {
+      subscription.unsubscribe();
+    }
+  });
+});
+
+describe('worker: eligibility on the real Active Directory', () => {
+  it('accepts a requester in the requester group', async () => {
+    const command = submitted('alice');
+    await invoke(worker(), command);
+    expect((await storeFor(workerEnv.REQUESTS_TABLE!).get(command.requestId))?.state).toBe(
+      'PENDING_APPROVAL',
+    );
+    expect(jira.issuesByRequestId(command.requestId)).toHaveLength(1);
+  });
+
+  it.each([
+    ['a disabled account', 'carol', 'your directory account is disabled'],
+    ['a user in no group', 'dave', 'this level is granted to members of `eng-db-readers`'],
+    ['a user whose e-mail matches two accounts', 'erin', 'more than one directory account matches'],
+    ['a user with no directory account', 'ghost', "no directory account matches your Slack profile's mail"],
+  ] as const)('rejects %s: REJECTED, told why, no ticket', async (_what, user, message) => {
+    const command = submitted(user);
+    await invoke(worker(), command);
+    const stored = await storeFor(workerEnv.REQUESTS_TABLE!).get(command.requestId);
+    expect(stored?.state).toBe('REJECTED');
+    expect(jira.issuesByRequestId(command.requestId)).toHaveLength(0);
+    expect(dmsTo(user).map((m) => m.text)).toEqual([expect.stringContaining(message)]);
+    expect(JSON.stringify(dmsTo(user))).not.toMatch(/OU=|DC=|LDAP|ldap/);
+    expect(approverPosts(command.requestId)).toHaveLength(0);
+  });
+
+  it('accepts a user eligible only through a nested group', async () => {
+    // bob is in dba-oncall, which is in db-approvers: make db-approvers a requester group too.
+    const nested = catalogYaml().replace(
+      `requesterGroups: ["${ad.groups['eng-db-readers']}"]`,
+      `requesterGroups: ["${ad.groups['db-approvers']}"]`,
+    );
+    const path = join(mkdtempSync(join(tmpdir(), 'jit-nested-')), 'catalog.yaml');
+    writeFileSync(path, nested);
+    const command = submitted('bob');
+    await invoke(worker({}, { JIT_ACCESS_CONFIG: path }), command);
+    const stored = await storeFor(workerEnv.REQUESTS_TABLE!).get(command.requestId);
+    expect(stored).toMatchObject({ state: 'PENDING_APPROVAL', eligibleVia: ad.groups['db-approvers'] });
+  });
+
+  it.each([
+    '*',
+    '*)(|(mail=*))',
+    'alice*',
+    '\\',
+    'a\u0000b',
+    'x'.repeat(10_000),
+    'аlice@example.test',
+    'ａｌｉｃｅ@example.test',
+  ])('treats the e-mail %j as no match: no error text leaked, nobody else matched', async (email) => {
+    slack.addUser({ id: 'U0INJECT1', name: 'mallory', realName: 'Mallory', email });
+    const command = {
+      ...submitted('alice'),
+      requester: { kind: 'slack' as const, userId: 'U0INJECT1', teamId: TEAM },
+    };
+    await invoke(worker(), command);
+    const stored = await storeFor(workerEnv.REQUESTS_TABLE!).get(command.requestId);
+    expect(stored?.state).toBe('REJECTED');
+    expect(stored?.requester.directoryAccount).toBeUndefined();
+    const dm = slack
+      .messagesIn('U0INJECT1')
+      .map((m) => m.text)
+      .join('\n');
+    expect(dm).toContain('no directory account matches');
+    expect(dm).not.toMatch(/filter|LDAP|error|\(/i);
+  });
+
+  it('refuses a second open request for the same database and level, pointing to the first', async () => {
+    const first = submitted('alice');
+    const second = submitted('alice', { justification: 'INC-1235 something else entirely' });
+    const handler = worker();
+    await invoke(handler, first);
+    await invoke(handler, second);
+    expect(await storeFor(workerEnv.REQUESTS_TABLE!).get(second.requestId)).toBeUndefined();
+    expect(jira.issues()).toHaveLength(1);
+    expect(dmsTo('alice').at(-1)?.text).toContain(
+      `You already have request ${first.requestId} open for orders/read`,
+    );
+  });
+});
+
+describe('worker: at-least-once delivery', () => {
+  function assertExactlyOnce(requestId: string) {
+    expect(jira.issuesByRequestId(requestId)).toHaveLength(1);
+    expect(dmsTo('alice').filter((m) => m.text.includes(requestId))).toHaveLength(1);
+    expect(approverPosts(requestId)).toHaveLength(1);
+  }
+
+  it('the same request.submitted twice in a row → one request, one ticket, one DM, one approvers message', async () => {
+    const command = submitted('alice');
+    const handler = worker();
+    await invoke(handler, command);
+    await invoke(handler, command);
+    assertExactlyOnce(command.requestId);
+    expect(
+      (await storeFor(workerEnv.REQUESTS_TABLE!).listByRequester(TEAM, SLACK_USERS.alice.id)).length,
+    ).toBe(1);
+  });
+
+  it('the same request.submitted twice concurrently → exactly once', async () => {
+    const command = submitted('alice');
+    const [a, b] = [worker(), worker()];
+    const results = await Promise.allSettled([invoke(a, command), invoke(b, command)]);
+    // One delivery does the work; the other backs off (or finds it done). Neither may duplicate.
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(1);
+    assertExactlyOnce(command.requestId);
+  });
+
+  it('a double-submitted command (same command id, new request id) keeps the first request only', async () => {
+    const command = submitted('alice');
+    const repeat = { ...command, requestId: 'REQ-1ZZZZZZZ' };
+    const handler = worker();
+    await invoke(handler, command);
+    await invoke(handler, repeat);
+    expect(await storeFor(workerEnv.REQUESTS_TABLE!).get('REQ-1ZZZZZZZ')).toBeUndefined();
+    expect(jira.issues()).toHaveLength(1);
+    expect(dmsTo('alice').at(-1)?.text).toContain(`REQ-1ZZZZZZZ repeated ${command.requestId}`);
+  });
+
+  it('Jira failing several times then recovering → exactly one ticket', async () => {
+    const tickets = new JiraTicketTracker({
+      host: jira.url,
+      ...jira.credentials,
+      projectKeys: ['DBA'],
+      baseRetryMs: 1,
+      sleep: async () => {},
+    });
+    jira.failNext('createIssue', { status: 503, times: 2 });
+    const command = submitted('alice');
+    await invoke(worker({ tickets }), command);
+    assertExactlyOnce(command.requestId);
+  });
+
+  it('Jira down for good → the delivery fails for a retry, and the redelivery completes with one ticket', async () => {
+    const tickets = new JiraTicketTracker({
+      host: jira.url,
+      ...jira.credentials,
+      projectKeys: ['DBA'],
+      maxRetries: 1,
+      baseRetryMs: 1,
+      sleep: async () => {},
+    });
+    jira.failNext('createIssue', { status: 500, times: 10 });
+    const command = submitted('alice');
+    await expect(invoke(worker({ tickets }), command)).rejects.toThrow(/Jira|unavailable|500/i);
+    expect((await storeFor(workerEnv.REQUESTS_TABLE!).get(command.requestId))?.state).toBe('SUBMITTED');
+    jira.reset();
+    clockNow = new Date(clockNow.getTime() + 120_000); // Lambda's retry comes minutes later
+    await invoke(worker({ tickets }), command);
+    assertExactlyOnce(command.requestId);
+  });
+
+  it('killed between ticket creation and the state update → the redelivery finishes without a second ticket', async () => {
+    const client = new DynamoDBClient({ endpoint: dynamo.endpoint });
+    let failed = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = JSON.stringify(args.input);
+        if (
+          failed === 0 &&
+          context.commandName === 'UpdateItemCommand' &&
+          input.includes('PENDING_APPROVAL')
+        ) {
+          failed++;
+          throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+        }
+        return next(args);
+      },
+      { step: 'build', name: 'killBeforeOpen' },
+    );
+    const store = new DynamoDbRequestStore({ client, tableName: workerEnv.REQUESTS_TABLE!, clock });
+    const command = submitted('alice');
+    await expect(invoke(worker({ store }), command)).rejects.toThrow();
+    expect(failed).toBe(1);
+    expect(jira.issuesByRequestId(command.requestId)).toHaveLength(1);
+    clockNow = new Date(clockNow.getTime() + 120_000);
+    await invoke(worker({ store }), command);
+    assertExactlyOnce(command.requestId);
+    expect((await store.get(command.requestId))?.state).toBe('PENDING_APPROVAL');
+  });
+
+  it('LDAP unreachable → the delivery fails for a retry; once it persists the requester is told, once', async () => {
+    const command = submitted('alice');
+    const down = { LDAP_URL: 'ldaps://127.0.0.1:9' };
+    await expect(invoke(worker({}, down), command)).rejects.toThrow();
+    expect(dmsTo('alice')).toHaveLength(0); // a blip is not worth a message
+    clockNow = new Date(clockNow.getTime() + 120_000);
+    await expect(invoke(worker({}, down), command)).rejects.toThrow();
+    await expect(invoke(worker({}, down), command)).rejects.toThrow();
+    expect(dmsTo('alice').map((m) => m.text)).toEqual([
+      expect.stringContaining('cannot reach the company directory'),
+    ]);
+    // The directory comes back: the same command completes.
+    await invoke(worker(), command);
+    expect((await storeFor(workerEnv.REQUESTS_TABLE!).get(command.requestId))?.state).toBe(
+      'PENDING_APPROVAL',
+    );
+  });
+
+  it('drops a message that is not a valid command without retrying it', async () => {
+    const event = snsEvent(submitted('alice'));
+    event.Records[0]!.Sns.Message = '{"type":"request.submitted","version":1,"requestId":"nope"}';
+    await expect(worker()(event, { awsRequestId: randomUUID() })).resolves.toBeUndefined();
+    expect(jira.issues()).toHaveLength(0);
+  });
+});
+
+describe('worker: secrets', () => {
+  it('never logs the service account password, the Jira token or the bot token', async () => {
+    await invoke(worker(), submitted('alice'));
+    await expect(
+      invoke(worker({}, { LDAP_BIND_PASSWORD: 'Wrong-Password-123!' }), submitted('dave')),
+    ).rejects.toThrow();
+    const logs = logLines.join('\n');
+    for (const secret of [
+      ad.serviceAccount.password,
+      'Wrong-Password-123!',
+      jira.credentials.apiToken,
+      slack.token,
+    ]) {
+      expect(logs).not.toContain(secret);
+    }
+  });
+});
