@@ -1,8 +1,5 @@
 import * as z from 'zod';
-
-const secretArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, {
-  error: 'must be a Secrets Manager secret ARN',
-});
+import { requireOneOf, secretArnSchema as secretArn } from '../../shared/config/env.js';
 
 /** The ack Lambda's environment, validated at cold start. */
 export const ackEnvSchema = z
@@ -32,17 +29,7 @@ export const ackEnvSchema = z
     SLACK_API_URL: z.url().optional(),
   })
   .superRefine((env, ctx) => {
-    for (const name of ['SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN'] as const) {
-      const direct = env[name] !== undefined;
-      const viaArn = env[`${name}_ARN`] !== undefined;
-      if (direct === viaArn) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [name],
-          message: direct ? `set either ${name} or ${name}_ARN, not both` : `is not set (nor ${name}_ARN)`,
-        });
-      }
-    }
+    for (const name of ['SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN']) requireOneOf(env, ctx, name);
   });
 
 export type AckEnv = z.output<typeof ackEnvSchema>;

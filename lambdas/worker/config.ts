@@ -1,21 +1,5 @@
 import * as z from 'zod';
-
-const secretArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, {
-  error: 'must be a Secrets Manager secret ARN',
-});
-
-/** Exactly one of NAME and NAME_ARN. */
-function oneOf(env: Record<string, unknown>, ctx: z.RefinementCtx, name: string): void {
-  const direct = env[name] !== undefined;
-  const viaArn = env[`${name}_ARN`] !== undefined;
-  if (direct === viaArn) {
-    ctx.addIssue({
-      code: 'custom',
-      path: [name],
-      message: direct ? `set either ${name} or ${name}_ARN, not both` : `is not set (nor ${name}_ARN)`,
-    });
-  }
-}
+import { requireOneOf, secretArnSchema as secretArn } from '../../shared/config/env.js';
 
 /** The worker Lambda's environment, validated at cold start. */
 export const workerEnvSchema = z
@@ -54,7 +38,8 @@ export const workerEnvSchema = z
     SLACK_API_URL: z.url().optional(),
   })
   .superRefine((env, ctx) => {
-    for (const name of ['SLACK_BOT_TOKEN', 'LDAP_BIND_PASSWORD', 'JIRA_API_TOKEN']) oneOf(env, ctx, name);
+    for (const name of ['SLACK_BOT_TOKEN', 'LDAP_BIND_PASSWORD', 'JIRA_API_TOKEN'])
+      requireOneOf(env, ctx, name);
     if (env.LDAP_SECURITY === 'plain' && env.LDAP_ALLOW_PLAIN !== 'true') {
       ctx.addIssue({
         code: 'custom',

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import * as z from 'zod';
 
 /** A Lambda's environment is wrong: raised at cold start, naming every variable at fault. */
 export class ConfigError extends Error {
@@ -27,4 +27,24 @@ export function parseEnv<S extends z.ZodType>(
       return `${name || '(environment)'}: ${missing ? 'is not set' : issue.message}`;
     }),
   );
+}
+
+/** A Secrets Manager secret ARN, for variables named `…_ARN`. */
+export const secretArnSchema = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/, {
+    error: 'must be a Secrets Manager secret ARN',
+  });
+
+/** Secrets come either directly (local runs, tests) or as an ARN: exactly one of NAME and NAME_ARN. */
+export function requireOneOf(env: Record<string, unknown>, ctx: z.RefinementCtx, name: string): void {
+  const direct = env[name] !== undefined;
+  const viaArn = env[`${name}_ARN`] !== undefined;
+  if (direct === viaArn) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [name],
+      message: direct ? `set either ${name} or ${name}_ARN, not both` : `is not set (nor ${name}_ARN)`,
+    });
+  }
 }

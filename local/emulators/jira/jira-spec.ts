@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { type SpecAvailability, specAvailability } from '../spec-availability.js';
 import { resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -52,24 +53,10 @@ export interface JiraRequestToValidate {
   headers?: Record<string, string>;
 }
 
-export type JiraSpecAvailability = { available: true; path: string } | { available: false; reason: string };
+export type JiraSpecAvailability = SpecAvailability;
 
 export function jiraSpecAvailable(path: string = DEFAULT_JIRA_SPEC_PATH): JiraSpecAvailability {
-  if (!existsSync(path)) {
-    return {
-      available: false,
-      reason: `Jira platform REST description not found at ${path} (a clone without ../shared/specs)`,
-    };
-  }
-  try {
-    loadJiraSpec(path);
-    return { available: true, path };
-  } catch (error) {
-    return {
-      available: false,
-      reason: `Jira platform REST description at ${path} is unusable: ${error instanceof Error ? error.message : String(error)}`,
-    };
-  }
+  return specAvailability('Jira platform REST description', path, loadJiraSpec);
 }
 
 const loaded = new Map<string, JiraPlatformSpec>();

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { type SpecAvailability, specAvailability } from '../spec-availability.js';
 import { resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 
@@ -55,24 +56,10 @@ export interface SlackCallToValidate {
   encoding?: 'form' | 'json' | 'query';
 }
 
-export type SlackSpecAvailability = { available: true; path: string } | { available: false; reason: string };
+export type SlackSpecAvailability = SpecAvailability;
 
 export function slackSpecAvailable(path: string = DEFAULT_SLACK_SPEC_PATH): SlackSpecAvailability {
-  if (!existsSync(path)) {
-    return {
-      available: false,
-      reason: `Slack Web API description not found at ${path} (a clone without ../shared/specs)`,
-    };
-  }
-  try {
-    loadSlackSpec(path);
-    return { available: true, path };
-  } catch (error) {
-    return {
-      available: false,
-      reason: `Slack Web API description at ${path} is unusable: ${error instanceof Error ? error.message : String(error)}`,
-    };
-  }
+  return specAvailability('Slack Web API description', path, loadSlackSpec);
 }
 
 const loaded = new Map<string, SlackWebSpec>();
