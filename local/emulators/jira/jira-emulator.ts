@@ -1,6 +1,6 @@
 import { createHash, randomInt } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type LoopbackServer, startLoopbackServer } from '../loopback-server.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../../shared/ports/clock.js';
 
 /**
@@ -475,7 +475,7 @@ export const DEFAULT_PROJECTS: readonly JiraProjectFixture[] = [
 export class JiraEmulator {
   readonly calls: RecordedJiraCall[] = [];
 
-  private server: Server | undefined;
+  private server: LoopbackServer | undefined;
   private baseUrl: string | undefined;
   private readonly clock: Clock;
   readonly appUser: { accountId: string; displayName: string; emailAddress: string };
@@ -569,33 +569,14 @@ export class JiraEmulator {
 
   async start(): Promise<void> {
     if (this.server) throw new Error('the Jira emulator is already started');
-    const server = createServer((req, res) => {
-      this.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(`jira emulator: ${error instanceof Error ? error.message : String(error)}`);
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = server.address() as AddressInfo;
-    this.server = server;
-    this.baseUrl = `http://127.0.0.1:${port}`;
+    this.server = await startLoopbackServer('jira emulator', (req, res) => this.handle(req, res));
+    this.baseUrl = this.server.url;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
-    if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve, reject) => {
-      // axios (under jira.js) keeps sockets alive; close() would otherwise wait for them to time out.
-      server.closeAllConnections();
-      server.close((error) => (error ? reject(error) : resolve()));
-    });
+    await server?.close();
   }
 
   /** http://127.0.0.1:<port>, the `host` for a jira.js client. */

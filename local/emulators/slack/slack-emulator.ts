@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type LoopbackServer, startLoopbackServer } from '../loopback-server.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../../shared/ports/clock.js';
 
 /**
@@ -245,7 +245,7 @@ const systemClock: Clock = { now: () => new Date() };
 export class SlackEmulator {
   readonly calls: RecordedSlackCall[] = [];
 
-  private server: Server | undefined;
+  private server: LoopbackServer | undefined;
   private baseUrl: string | undefined;
   private readonly clock: Clock;
   private readonly botToken: string;
@@ -290,33 +290,14 @@ export class SlackEmulator {
 
   async start(): Promise<void> {
     if (this.server) throw new Error('the Slack emulator is already started');
-    const server = createServer((req, res) => {
-      this.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(`slack emulator: ${error instanceof Error ? error.message : String(error)}`);
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = server.address() as AddressInfo;
-    this.server = server;
-    this.baseUrl = `http://127.0.0.1:${port}`;
+    this.server = await startLoopbackServer('slack emulator', (req, res) => this.handle(req, res));
+    this.baseUrl = this.server.url;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
-    if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve, reject) => {
-      // WebClient's fetch keeps sockets alive; close() would otherwise wait for them to time out.
-      server.closeAllConnections();
-      server.close((error) => (error ? reject(error) : resolve()));
-    });
+    await server?.close();
   }
 
   /** http://127.0.0.1:<port> */
