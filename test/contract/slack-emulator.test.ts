@@ -1,4 +1,5 @@
 import { webApi } from '@slack/bolt';
+import { ManualClock } from '../fixtures/manual-clock.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   RESPONSE_URL_MAX_USES,
@@ -29,20 +30,6 @@ const START = new Date('2025-03-01T09:00:00.000Z');
 const availability = slackSpecAvailable();
 const spec = availability.available ? loadSlackSpec(availability.path) : undefined;
 
-/** Emulator time that only moves when a test says so. */
-class ManualClock {
-  private current = START.getTime();
-  now(): Date {
-    return new Date(this.current);
-  }
-  set(date: Date): void {
-    this.current = date.getTime();
-  }
-  advance(ms: number): void {
-    this.current += ms;
-  }
-}
-
 // WebClient logs `[ERROR] …` response messages and rate-limit notices; the assertions cover them.
 const quietLogger: webApi.Logger = {
   debug: () => {},
@@ -54,7 +41,7 @@ const quietLogger: webApi.Logger = {
   setName: () => {},
 };
 
-const clock = new ManualClock();
+const clock = new ManualClock(START);
 let emulator: SlackEmulator;
 /** What the spec check in afterEach must find; tests that send off-spec calls on purpose set it. */
 let expectedSpecProblems: string[] = [];

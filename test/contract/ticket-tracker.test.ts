@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { ManualClock } from '../fixtures/manual-clock.js';
 import { Version3Client } from 'jira.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -41,21 +42,7 @@ const START = new Date('2025-03-01T09:00:00.000Z');
 const availability = jiraSpecAvailable();
 const spec = availability.available ? loadJiraSpec(availability.path) : undefined;
 
-/** Emulator time that only moves when a test says so. */
-class ManualClock {
-  private current = START.getTime();
-  now(): Date {
-    return new Date(this.current);
-  }
-  set(date: Date): void {
-    this.current = date.getTime();
-  }
-  advance(ms: number): void {
-    this.current += ms;
-  }
-}
-
-const clock = new ManualClock();
+const clock = new ManualClock(START);
 let emulator: JiraEmulator;
 /** Waits the adapter asked for, instead of waiting them. */
 let sleeps: number[] = [];
