@@ -19,7 +19,13 @@ import { freePort } from './free-port.js';
 import { requireBinary } from './require-binary.js';
 
 export type ActiveDirectoryUserName =
-  'engineer' | 'approver' | 'disabled' | 'noGroups' | 'duplicateMailA' | 'duplicateMailB';
+  | 'engineer'
+  | 'approver'
+  | 'secondApprover'
+  | 'disabled'
+  | 'noGroups'
+  | 'duplicateMailA'
+  | 'duplicateMailB';
 
 export type ActiveDirectoryGroupName = 'eng-db-readers' | 'db-approvers' | 'dba-oncall' | 'platform-leads';
 
@@ -115,6 +121,15 @@ const USER_SEEDS: readonly UserSeed[] = [
     givenName: 'Bob',
     sn: 'Approver',
     mail: 'bob',
+  },
+  // A second approver, two groups deep, for levels that need two distinct approvals.
+  {
+    key: 'secondApprover',
+    cn: 'Frank Approver',
+    sAMAccountName: 'frank',
+    givenName: 'Frank',
+    sn: 'Approver',
+    mail: 'frank',
   },
   {
     key: 'disabled',
@@ -538,7 +553,7 @@ async function seed(o: SeedOptions): Promise<Seeded> {
     // Innermost first, so each group can be created with its members in one request.
     // bob reaches db-approvers only through dba-oncall: the in-chain rule must resolve that.
     const memberships: [ActiveDirectoryGroupName, string[]][] = [
-      ['platform-leads', []],
+      ['platform-leads', [users.secondApprover.dn]],
       ['dba-oncall', [users.approver.dn, groups['platform-leads']]],
       ['db-approvers', [groups['dba-oncall']]],
       ['eng-db-readers', [users.engineer.dn, users.disabled.dn]],

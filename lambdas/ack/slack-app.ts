@@ -30,6 +30,14 @@ import {
   TARGET_ACTION_ID,
   TARGET_BLOCK_ID,
 } from '../../shared/adapters/slack/request-modal.js';
+import {
+  DENY_MODAL_CALLBACK_ID,
+  DENY_REASON_ACTION_ID,
+  DENY_REASON_BLOCK_ID,
+  denyReasonModal,
+  denyReasonProblem,
+  parseDenyModalMetadata,
+} from '../../shared/adapters/slack/deny-modal.js';
 import type { Catalog } from '../../shared/config/catalog-schema.js';
 import { parseRequestId, type RequestId } from '../../shared/domain/request-id.js';
 import { COMMAND_VERSION, type SlackActor, type TopicCommand } from '../../shared/messages/commands.js';
@@ -143,6 +151,33 @@ export function createSlackApp(deps: SlackAppDeps): AwsHandler {
         const outcome = await queueCommand(deps, queued);
         return ack(outcome.queued ? commandQueuedReply(intent.kind, intent.requestId) : notQueuedReply());
       }
+      case 'approve':
+      case 'deny': {
+        const reason = intent.kind === 'deny' ? intent.reason : undefined;
+        const problem = reason === undefined ? undefined : denyReasonProblem(reason);
+        if (problem) return ack(invalidRequestReply([`deny: ${problem}`], catalog));
+        const outcome = await queueCommand(deps, {
+          type: 'request.decided',
+          // A typed command is one decision per user and request within the resubmit window.
+          ...envelope(
+            deps,
+            stableCommandId('decide', [
+              actor.teamId,
+              actor.userId,
+              intent.requestId,
+              intent.kind,
+              command.trigger_id,
+            ]),
+          ),
+          requestId: intent.requestId,
+          decision: intent.kind,
+          source: 'slack',
+          actor,
+          ...(reason ? { reason } : {}),
+          responseUrl: command.response_url,
+        });
+        return ack(outcome.queued ? commandQueuedReply(intent.kind, intent.requestId) : notQueuedReply());
+      }
     }
   });
 
@@ -198,36 +233,90 @@ export function createSlackApp(deps: SlackAppDeps): AwsHandler {
     }
   });
 
-  for (const [actionId, decision] of [
-    [ACTION_IDS.approve, 'approve'],
-    [ACTION_IDS.deny, 'deny'],
-  ] as const) {
-    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond }) => {
-      await ack();
-      const requestId = requestIdOrUndefined(action.value);
-      if (!requestId) return;
-      const actor = slackActor(body.user.id, body.user.team_id ?? body.team?.id ?? '', body.user.name);
-      const message =
-        body.container?.message_ts && body.channel?.id
-          ? { channelId: body.channel.id, ts: body.container.message_ts }
-          : undefined;
-      const outcome = await queueCommand(deps, {
-        type: 'request.decided',
-        ...envelope(deps, stableCommandId('decide', [actor.teamId, actor.userId, requestId, decision])),
-        requestId,
-        decision,
-        source: 'slack',
-        actor,
-        ...(message ? { slackMessage: message } : {}),
-        ...(body.response_url ? { responseUrl: body.response_url } : {}),
-      });
-      await respond(
-        outcome.queued
-          ? { ...commandQueuedReply(decision, requestId), replace_original: false }
-          : { ...notQueuedReply(), replace_original: false },
-      );
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.approve, async ({ ack, body, action, respond }) => {
+    await ack();
+    const requestId = requestIdOrUndefined(action.value);
+    if (!requestId) return;
+    const actor = slackActor(body.user.id, body.user.team_id ?? body.team?.id ?? '', body.user.name);
+    const message = buttonMessage(body);
+    // Slack redelivers one click with the same action_ts; a second click is a new (repeated) decision.
+    const outcome = await queueCommand(deps, {
+      type: 'request.decided',
+      ...envelope(
+        deps,
+        stableCommandId('decide', [actor.teamId, actor.userId, requestId, 'approve', action.action_ts]),
+      ),
+      requestId,
+      decision: 'approve',
+      source: 'slack',
+      actor,
+      ...(message ? { slackMessage: message } : {}),
+      ...(body.response_url ? { responseUrl: body.response_url } : {}),
     });
-  }
+    await respond(
+      outcome.queued
+        ? { ...commandQueuedReply('approve', requestId), replace_original: false }
+        : { ...notQueuedReply(), replace_original: false },
+    );
+  });
+
+  // Deny asks why first: the reason reaches the requester and the ticket.
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.deny, async ({ ack, body, action, client, respond }) => {
+    await ack();
+    const requestId = requestIdOrUndefined(action.value);
+    if (!requestId) return;
+    const message = buttonMessage(body);
+    try {
+      await client.views.open({
+        trigger_id: body.trigger_id,
+        view: denyReasonModal({ requestId, ...(message ?? {}) }),
+      });
+    } catch (error) {
+      deps.logger.warn('views.open failed for the deny form', { error: slackErrorCode(error) });
+      await respond({
+        ...invalidRequestReply(
+          [
+            `the deny form could not be opened (Slack said it took too long); type \`${SLASH_COMMAND} deny ${requestId} <reason>\` instead`,
+          ],
+          catalog,
+        ),
+        replace_original: false,
+      });
+    }
+  });
+
+  app.view(DENY_MODAL_CALLBACK_ID, async ({ ack, view, body }) => {
+    const metadata = parseDenyModalMetadata(view.private_metadata);
+    const reason = view.state.values[DENY_REASON_BLOCK_ID]?.[DENY_REASON_ACTION_ID]?.value ?? '';
+    const problem = metadata ? denyReasonProblem(reason) : 'this form is no longer valid; click Deny again';
+    if (problem || !metadata) {
+      return ack({ response_action: 'errors', errors: { [DENY_REASON_BLOCK_ID]: problem ?? '' } });
+    }
+    const actor = slackActor(body.user.id, body.user.team_id ?? body.team?.id ?? '', body.user.name);
+    const outcome = await queueCommand(deps, {
+      type: 'request.decided',
+      // The view id is the same however often Deny is submitted, so it is the dedupe scope.
+      ...envelope(
+        deps,
+        stableCommandId('decide', [actor.teamId, actor.userId, metadata.requestId, 'deny', view.id]),
+      ),
+      requestId: metadata.requestId as RequestId,
+      decision: 'deny',
+      source: 'slack',
+      actor,
+      reason: reason.trim(),
+      ...(metadata.channelId && metadata.ts
+        ? { slackMessage: { channelId: metadata.channelId, ts: metadata.ts } }
+        : {}),
+    });
+    if (!outcome.queued) {
+      return ack({
+        response_action: 'errors',
+        errors: { [DENY_REASON_BLOCK_ID]: notQueuedReply().text.replace(/^:warning: /, '') },
+      });
+    }
+    return ack();
+  });
 
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.revoke, async ({ ack, body, action, respond }) => {
     await ack();
@@ -280,6 +369,13 @@ export function createSlackApp(deps: SlackAppDeps): AwsHandler {
 
 function slackActor(userId: string, teamId: string, userName?: string): SlackActor {
   return { kind: 'slack', userId, teamId, ...(userName ? { userName: userName.slice(0, 100) } : {}) };
+}
+
+/** The approvers' message a button was on, so the worker can update it in place. */
+function buttonMessage(body: BlockAction): { channelId: string; ts: string } | undefined {
+  return body.container?.message_ts && body.channel?.id
+    ? { channelId: body.channel.id, ts: body.container.message_ts }
+    : undefined;
 }
 
 function envelope(deps: Pick<IntakeDeps, 'clock'>, commandId: string) {

@@ -1,14 +1,21 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSEventRecord } from 'aws-lambda';
 import {
+  type CommandType,
   InvalidCommandError,
   parseTopicCommand,
+  type RequestCancel,
+  type RequestDecided,
   type RequestSubmitted,
 } from '../../shared/messages/commands.js';
+import type { CancelOutcome } from '../../shared/use-cases/cancel-request.js';
+import type { DecideOutcome } from '../../shared/use-cases/decide-request.js';
 import type { SubmitOutcome } from '../../shared/use-cases/submit-request.js';
 
 export interface CommandHandlers {
   readonly submit: (command: RequestSubmitted, invocationId: string) => Promise<SubmitOutcome>;
+  readonly decide: (command: RequestDecided) => Promise<DecideOutcome>;
+  readonly cancel: (command: RequestCancel) => Promise<CancelOutcome>;
 }
 
 /**
@@ -26,7 +33,7 @@ export async function processRecord(
   let command;
   try {
     command = parseTopicCommand(record.Sns.Message, {
-      ...(attribute('type') ? { type: attribute('type') as RequestSubmitted['type'] } : {}),
+      ...(attribute('type') ? { type: attribute('type') as CommandType } : {}),
       ...(attribute('version') ? { version: attribute('version') } : {}),
     });
   } catch (error) {
@@ -46,8 +53,26 @@ export async function processRecord(
       logger.info('request.submitted handled', { outcome: outcome.kind });
       return;
     }
+    case 'request.decided': {
+      const outcome = await handlers.decide(command);
+      logger.info('request.decided handled', {
+        outcome: outcome.kind,
+        source: command.source,
+        decision: command.decision,
+        ...(outcome.kind === 'refused' ? { refusal: outcome.refusal } : {}),
+      });
+      return;
+    }
+    case 'request.cancel': {
+      const outcome = await handlers.cancel(command);
+      logger.info('request.cancel handled', {
+        outcome: outcome.kind,
+        ...(outcome.kind === 'refused' ? { refusal: outcome.refusal } : {}),
+      });
+      return;
+    }
     default:
-      // Decisions, cancellations and grants arrive with the next issues; until then they are
+      // Revocations and extensions arrive with the grant issues; until then they are
       // acknowledged by the ack Lambda and recorded here, not retried.
       logger.warn('command type not handled by this version of the worker', { commandType: command.type });
   }

@@ -15,9 +15,11 @@ import type { Clock } from '../../shared/ports/clock.js';
 import type { Directory } from '../../shared/ports/directory.js';
 import type { RequestStore } from '../../shared/ports/request-store.js';
 import type { TicketTracker } from '../../shared/ports/ticket-tracker.js';
+import { cancelRequest } from '../../shared/use-cases/cancel-request.js';
+import { decideRequest } from '../../shared/use-cases/decide-request.js';
 import { submitRequest } from '../../shared/use-cases/submit-request.js';
 import { workerEnvSchema } from './config.js';
-import { processRecord } from './process-command.js';
+import { type CommandHandlers, processRecord } from './process-command.js';
 
 /** What tests (and the local stack) may replace; everything else comes from the environment. */
 export interface WorkerOverrides {
@@ -76,6 +78,7 @@ export function createWorkerHandler(
           host: config.JIRA_BASE_URL ?? catalog.global.jira.site,
           email: config.JIRA_EMAIL,
           apiToken,
+          projectKeys: [catalog.global.jira.projectKey],
         }),
       chat:
         overrides.chat ??
@@ -86,22 +89,20 @@ export function createWorkerHandler(
 
   return async (event, context) => {
     const { catalog, store, directory, tickets, chat } = await parts;
-    const handlers = {
-      submit: (command: Parameters<typeof submitRequest>[1], invocationId: string) =>
-        submitRequest(
-          {
-            catalog,
-            store,
-            directory,
-            tickets,
-            identity: chat,
-            notifier: chat,
-            clock,
-            lookupAttribute: config.DIRECTORY_LOOKUP_ATTRIBUTE,
-            invocationId,
-          },
-          command,
-        ),
+    const deps = {
+      catalog,
+      store,
+      directory,
+      tickets,
+      identity: chat,
+      notifier: chat,
+      clock,
+      lookupAttribute: config.DIRECTORY_LOOKUP_ATTRIBUTE,
+    };
+    const handlers: CommandHandlers = {
+      submit: (command, invocationId) => submitRequest({ ...deps, invocationId }, command),
+      decide: (command) => decideRequest(deps, command),
+      cancel: (command) => cancelRequest(deps, command),
     };
     for (const record of event.Records) {
       await processRecord(handlers, logger, record, context.awsRequestId);

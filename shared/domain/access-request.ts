@@ -23,6 +23,40 @@ export interface AuditEvent {
   readonly reason?: string;
 }
 
+/** One verified approval, kept until the level's number of distinct approvers is reached. */
+export interface Approval {
+  /** The approver's directory account (sAMAccountName): what makes two approvals distinct. */
+  readonly account: string;
+  readonly dn: string;
+  readonly channel: 'slack' | 'jira';
+  /** Slack user id or Jira accountId the approval came from. */
+  readonly actorId: string;
+  /** The approver group that entitled them. */
+  readonly via: string;
+  readonly at: string;
+}
+
+/** How a pending request ended, and by whom; what the messages and the ticket show. */
+export interface Decision {
+  readonly outcome: 'approved' | 'denied' | 'cancelled';
+  readonly channel: 'slack' | 'jira';
+  readonly actorId: string;
+  /** Directory account of the person who decided (the requester, for a cancellation). */
+  readonly account?: string;
+  readonly reason?: string;
+  readonly at: string;
+}
+
+/**
+ * What still has to be told after a decision, so a redelivery (or the next command touching the
+ * request) finishes it: the ticket, the approvers' message, the requester.
+ */
+export interface DecisionEffects {
+  readonly ticket?: boolean;
+  readonly approversMessage?: boolean;
+  readonly requester?: boolean;
+}
+
 /** One access request: the single DynamoDB item every transition conditionally updates. */
 export interface AccessRequest {
   readonly requestId: string;
@@ -65,4 +99,8 @@ export interface AccessRequest {
     readonly approvers?: boolean;
     readonly delay?: boolean;
   };
+  /** Verified approvals so far, one per directory account, in the order they came. */
+  readonly approvals?: readonly Approval[];
+  readonly decision?: Decision;
+  readonly effects?: DecisionEffects;
 }

@@ -76,6 +76,14 @@ export const requestDecidedSchema = z.strictObject({
   /** The approvers-channel message the button was on, so the worker can update it in place. */
   slackMessage: z.strictObject({ channelId: slackChannelId, ts: z.string().regex(/^\d+\.\d+$/) }).optional(),
   responseUrl: responseUrl.optional(),
+  /** The ticket change a Jira decision came from: where to answer, and the status to move back to. */
+  jira: z
+    .strictObject({
+      issueKey: z.string().regex(/^[A-Z][A-Z0-9_]+-\d+$/, { error: 'must be a Jira issue key' }),
+      fromStatus: z.string().min(1).max(255),
+      toStatus: z.string().min(1).max(255),
+    })
+    .optional(),
 });
 
 export const grantRevokeSchema = z.strictObject({

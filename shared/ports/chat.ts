@@ -16,6 +16,16 @@ export interface Notifier {
   sendDirect(userId: string, message: ChatMessage): Promise<void>;
   /** A message in a channel; returns where it is, so it can be updated in place later. */
   post(channelId: string, message: ChatMessage): Promise<{ channelId: string; ts: string }>;
+  /**
+   * Replaces a message posted earlier. 'gone' when it no longer exists (deleted by someone): there
+   * is nothing left to update, which is not an error.
+   */
+  update(channelId: string, ts: string, message: ChatMessage): Promise<'updated' | 'gone'>;
+  /**
+   * A message only `userId` sees, in `channelId` where they acted; a DM instead when the channel
+   * cannot take it (the user left it, or the app is not in it).
+   */
+  sendEphemeral(channelId: string, userId: string, message: ChatMessage): Promise<void>;
 }
 
 /** Slack could not be reached or rate limited us beyond patience: transient, retry. */

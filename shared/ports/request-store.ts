@@ -7,7 +7,16 @@ export type NewAuditEvent = Omit<AuditEvent, 'requestId' | 'sequence'>;
 export type RequestChanges = Partial<
   Pick<
     AccessRequest,
-    'ticket' | 'slack' | 'eligibleVia' | 'rejectionReason' | 'requester' | 'lease' | 'notified'
+    | 'ticket'
+    | 'slack'
+    | 'eligibleVia'
+    | 'rejectionReason'
+    | 'requester'
+    | 'lease'
+    | 'notified'
+    | 'approvals'
+    | 'decision'
+    | 'effects'
   >
 >;
 
@@ -23,7 +32,8 @@ export interface RequestStore {
   create(request: AccessRequest, audit: NewAuditEvent): Promise<{ created: boolean; request: AccessRequest }>;
   get(requestId: string): Promise<AccessRequest | undefined>;
   /**
-   * Moves the request from `from` to `to` applying `changes`, only if it is still in `from`.
+   * Moves the request from `from` to `to` applying `changes`, only if it is still in `from` (and,
+   * when `expectedVersion` is given, still at that version: the changes were computed from it).
    * Throws StaleStateError (carrying the current request) when it is not, except when this exact
    * move is what last happened to it (a redelivery): then it returns the request unchanged.
    */
@@ -35,6 +45,7 @@ export interface RequestStore {
       to: RequestState;
       changes?: RequestChanges;
       audit: NewAuditEvent;
+      expectedVersion?: number;
     },
   ): Promise<AccessRequest>;
   /** Applies `changes` only if the request is still at `expectedVersion`; StaleStateError otherwise. */

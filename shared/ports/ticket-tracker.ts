@@ -31,12 +31,42 @@ export interface Ticket {
 /** The issue entity property that ties a ticket to its request without trusting free text. */
 export const REQUEST_ID_PROPERTY = 'jitAccessRequestId';
 
-/** Jira as jit-access needs it for opening tickets. Decisions arrive with a later issue. */
+/** A ticket as it is now in the tracker, re-read rather than trusted from a webhook. */
+export interface TicketState {
+  readonly id: string;
+  readonly key: string;
+  readonly projectKey: string;
+  /** The workflow status's name, e.g. "Approved". */
+  readonly status: string;
+  /** The request id from the entity property; undefined when the ticket has none (not ours). */
+  readonly requestId?: string;
+}
+
+/** What `moveTo` did: moved, found the ticket already there, or found no transition leading there. */
+export type MoveOutcome = 'moved' | 'already_there' | 'no_transition';
+
+/** Jira as jit-access needs it: open tickets, follow and drive their status, talk on them. */
 export interface TicketTracker {
   /** The ticket carrying `requestId` in its entity property, if one exists. */
   findByRequestId(requestId: string): Promise<Ticket | undefined>;
   /** Creates the ticket and sets its request id property. */
   create(draft: TicketDraft): Promise<Ticket>;
+  /** The ticket's current status and request id; undefined when it does not exist or is not visible. */
+  read(issueIdOrKey: string): Promise<TicketState | undefined>;
+  /**
+   * Moves the ticket to the status named `status` through whichever available transition leads
+   * there. Transition ids differ per workflow and site, so they are looked up, never configured.
+   */
+  moveTo(issueIdOrKey: string, status: string): Promise<MoveOutcome>;
+  /** Adds a comment as the jit-access account. */
+  comment(issueIdOrKey: string, body: AdfDocument): Promise<void>;
+  /**
+   * The e-mail address of a person's Jira account, when Jira shows it to jit-access; undefined
+   * when the account is unknown, deactivated, not a person (an app), or hides its e-mail.
+   */
+  accountEmail(accountId: string): Promise<string | undefined>;
+  /** The accountId jit-access itself acts as: its own changes come back as webhooks to ignore. */
+  selfAccountId(): Promise<string>;
 }
 
 export class TicketTrackerError extends Error {

@@ -90,7 +90,8 @@ function checkJustification(text: string, level: AccessLevelEntry | undefined): 
 export type SlashIntent =
   | { kind: 'open_modal' }
   | { kind: 'help' }
-  | { kind: 'cancel' | 'revoke'; requestId: RequestId }
+  | { kind: 'cancel' | 'revoke' | 'approve'; requestId: RequestId }
+  | { kind: 'deny'; requestId: RequestId; reason: string }
   | { kind: 'submit'; request: ValidatedRequest }
   | { kind: 'invalid'; problems: readonly string[] };
 
@@ -100,7 +101,27 @@ export function interpretSlashText(text: string, catalog: Catalog): SlashIntent 
   const [first = '', ...rest] = trimmed.split(/\s+/);
   const keyword = first.toLowerCase();
   if (keyword === 'help' && rest.length === 0) return { kind: 'help' };
-  if (keyword === 'cancel' || keyword === 'revoke') {
+  if (keyword === 'deny') {
+    const reason = trimmed.replace(/^\S+\s+\S+\s*/, '');
+    if (rest.length < 2)
+      return {
+        kind: 'invalid',
+        problems: [
+          'deny takes a request id and the reason the requester will read, e.g. deny REQ-0K2M9Q7X use the replica',
+        ],
+      };
+    try {
+      return {
+        kind: 'deny',
+        requestId: parseRequestId(rest[0] ?? ''),
+        reason: normalizeJustification(reason),
+      };
+    } catch (error) {
+      if (error instanceof InvalidRequestIdError) return { kind: 'invalid', problems: [error.message] };
+      throw error;
+    }
+  }
+  if (keyword === 'cancel' || keyword === 'revoke' || keyword === 'approve') {
     if (rest.length !== 1)
       return {
         kind: 'invalid',

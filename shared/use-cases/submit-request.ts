@@ -68,6 +68,18 @@ export function openSlotKey(command: Pick<RequestSubmitted, 'requester' | 'targe
   ].join('#');
 }
 
+/** The same slot key, from a stored request (to release it when the request ends). */
+export function openSlotKeyOf(request: AccessRequest): string {
+  return openSlotKey({
+    requester: {
+      kind: 'slack',
+      userId: request.requester.slackUserId,
+      teamId: request.requester.slackTeamId,
+    },
+    target: { database: request.database, level: request.level },
+  });
+}
+
 /**
  * `request.submitted` → a verified, stored request with one Jira ticket, the requester told and
  * the approvers asked. Safe to run any number of times, concurrently or after a crash at any step:

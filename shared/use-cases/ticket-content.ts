@@ -1,7 +1,7 @@
 import type { Catalog } from '../config/catalog-schema.js';
 import type { AccessRequest } from '../domain/access-request.js';
 import { formatDuration } from '../domain/duration.js';
-import type { AdfDocument, AdfNode, TicketDraft } from '../ports/ticket-tracker.js';
+import type { AdfDocument, AdfNode, MoveOutcome, TicketDraft } from '../ports/ticket-tracker.js';
 
 const text = (value: string, marks?: AdfNode['marks']): AdfNode => ({
   type: 'text',
@@ -93,4 +93,122 @@ export function ticketDraft(catalog: Catalog, request: AccessRequest, slackPerma
       label(`env-${database?.environment ?? 'unknown'}`),
     ],
   };
+}
+
+const mention = (accountId: string): AdfNode => ({ type: 'mention', attrs: { id: accountId } });
+const comment = (...content: AdfNode[]): AdfDocument => ({ type: 'doc', version: 1, content });
+
+function approverNodes(request: AccessRequest): AdfNode[] {
+  return (request.approvals ?? []).flatMap((approval, i) => [
+    ...(i > 0 ? [text(', ')] : []),
+    text(approval.account, [{ type: 'strong' }]),
+    text(approval.channel === 'slack' ? ' (in Slack)' : ' (in Jira)'),
+  ]);
+}
+
+/** What a ticket move did, in a sentence a DBA can act on when it did not happen. */
+function moveNote(status: string, outcome: MoveOutcome | undefined): AdfNode[] {
+  if (outcome === 'no_transition') {
+    return [
+      paragraph(
+        text(
+          `This ticket's workflow has no transition to "${status}" from its current status; please move it by hand.`,
+        ),
+      ),
+    ];
+  }
+  return [];
+}
+
+/** The comment that records a decision on the ticket, the system of record. */
+export function decisionComment(
+  catalog: Catalog,
+  request: AccessRequest,
+  moved: MoveOutcome | undefined,
+): AdfDocument {
+  const decision = request.decision;
+  const statuses = catalog.global.jira.statuses;
+  switch (decision?.outcome) {
+    case 'approved':
+      return comment(
+        paragraph(
+          text('Approved', [{ type: 'strong' }]),
+          text(' by '),
+          ...approverNodes(request),
+          text('. Each approver was verified in the directory as an enabled member of an approver group.'),
+        ),
+        ...moveNote(statuses.approved, moved),
+      );
+    case 'denied':
+      return comment(
+        paragraph(
+          text('Denied', [{ type: 'strong' }]),
+          text(` by `),
+          text(decision.account ?? decision.actorId, [{ type: 'strong' }]),
+          text(decision.channel === 'slack' ? ' in Slack' : ' in Jira'),
+          text(decision.reason ? `. Reason: ${decision.reason}` : '. No reason was given.'),
+        ),
+        ...moveNote(statuses.denied, moved),
+      );
+    case 'cancelled':
+      return comment(
+        paragraph(text('Cancelled', [{ type: 'strong' }]), text(' by the requester in Slack.')),
+        ...moveNote(statuses.closed, moved),
+      );
+    default:
+      return comment(paragraph(text(`The request is ${request.state}.`)));
+  }
+}
+
+/** One approval of several needed: recorded, and the ticket waits for the others. */
+export function approvalRecordedComment(
+  request: AccessRequest,
+  required: number,
+  movedBack?: { status: string; outcome: MoveOutcome },
+): AdfDocument {
+  const count = request.approvals?.length ?? 0;
+  const back =
+    movedBack === undefined
+      ? []
+      : movedBack.outcome === 'no_transition'
+        ? [
+            paragraph(
+              text(
+                `The request is not approved until ${required} approvers agree, but the workflow has no transition back to "${movedBack.status}"; the status here is ahead of the request.`,
+              ),
+            ),
+          ]
+        : [paragraph(text(`Moved back to "${movedBack.status}" until the remaining approvals arrive.`))];
+  return comment(
+    paragraph(
+      text(`Approval ${count} of ${required} recorded: `),
+      ...approverNodes(request),
+      text(`. ${required - count} more needed from other approvers.`),
+    ),
+    ...back,
+  );
+}
+
+/** Tells the person who moved the ticket why that did not count, and what was done about it. */
+export function refusalComment(
+  accountId: string,
+  reason: string,
+  movedBack?: { status: string; outcome: MoveOutcome },
+): AdfDocument {
+  const back =
+    movedBack === undefined
+      ? []
+      : movedBack.outcome === 'no_transition'
+        ? [
+            paragraph(
+              text(`Please move this ticket back to "${movedBack.status}"; its workflow does not let me.`),
+            ),
+          ]
+        : movedBack.outcome === 'moved'
+          ? [paragraph(text(`I moved the ticket back to "${movedBack.status}".`))]
+          : [];
+  return comment(
+    paragraph(mention(accountId), text(` your change was not taken as a decision: ${reason}`)),
+    ...back,
+  );
 }

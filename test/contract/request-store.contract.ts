@@ -249,6 +249,40 @@ export function requestStoreContract(name: string, setup: () => Promise<RequestS
         expect(await snapshot(denied.requestId)).toEqual(before);
       });
 
+      it('with expectedVersion, refuses a move computed from an older version of the request', async () => {
+        const pending = await inState('PENDING_APPROVAL');
+        const approve = TRANSITIONS.find((t) => t.event === 'approve') as Transition;
+        const approval = {
+          account: 'bob',
+          dn: 'CN=Bob,DC=example,DC=test',
+          channel: 'slack',
+          actorId: 'U0BOB0001',
+          via: 'CN=db-approvers,DC=example,DC=test',
+          at: now(),
+        } as const;
+        const newer = await store().update(pending.requestId, pending.version, { approvals: [approval] });
+
+        const error = await staleErrorOf(
+          store().transition(pending.requestId, {
+            ...moveFor(approve, pending),
+            expectedVersion: pending.version,
+            changes: { approvals: [] },
+          }),
+        );
+        expect(error.current).toEqual(newer);
+
+        const approved = await store().transition(pending.requestId, {
+          ...moveFor(approve, newer),
+          expectedVersion: newer.version,
+          changes: { decision: { outcome: 'approved', channel: 'slack', actorId: 'U0BOB0001', at: now() } },
+        });
+        expect(approved).toMatchObject({
+          state: 'APPROVED',
+          approvals: [approval],
+          version: newer.version + 1,
+        });
+      });
+
       it('refuses a move the lifecycle does not define, before writing', async () => {
         const denied = await inState('DENIED');
         const before = await snapshot(denied.requestId);

@@ -1,7 +1,13 @@
 import { randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestIdError } from '../../shared/domain/errors.js';
-import type { Ticket, TicketDraft, TicketTracker } from '../../shared/ports/ticket-tracker.js';
+import type {
+  AdfDocument,
+  AdfNode,
+  Ticket,
+  TicketDraft,
+  TicketTracker,
+} from '../../shared/ports/ticket-tracker.js';
 
 /** What a TicketTracker implementation brings to the contract. */
 export interface TicketTrackerContractSubject {
@@ -17,6 +23,26 @@ export interface TicketTrackerContractSubject {
    * find a ticket it created a moment ago; the contract is about what it finds once settled.
    */
   settle?(): Promise<void> | void;
+  /**
+   * Status names in the workflow of `issueType`: where a new ticket starts, one a transition
+   * leads to from there, and one no transition leads to from there.
+   */
+  readonly statuses: { readonly initial: string; readonly reachable: string; readonly unreachable: string };
+  /** Accounts on the tracker's site, to look up. */
+  readonly accounts: {
+    /** The account the tracker acts as. */
+    readonly self: string;
+    /** A person whose profile shows their e-mail address to the tracker's account. */
+    readonly visible: { readonly accountId: string; readonly email: string };
+    /** A person whose profile hides their e-mail address. */
+    readonly hidden: string;
+    /** A deactivated person; the address would otherwise be visible. */
+    readonly deactivated: string;
+  };
+  /** The ticket's status, read by other means than the tracker under test. */
+  statusOf(ticket: Ticket): Promise<string | undefined>;
+  /** The ticket's comments as ADF documents, oldest first, read by other means. */
+  commentsOn(ticket: Ticket): Promise<readonly unknown[]>;
 }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -51,6 +77,29 @@ export function contractDraft(
       ],
     },
     labels: ['jit-access', 'orders-db'],
+  };
+}
+
+/** The text of an ADF document (or node), its text nodes joined, for checks that survive formatting. */
+export function adfText(node: unknown): string {
+  if (typeof node !== 'object' || node === null) return '';
+  const { text, content } = node as Partial<AdfNode>;
+  return `${typeof text === 'string' ? text : ''}${Array.isArray(content) ? content.map(adfText).join('') : ''}`;
+}
+
+function commentBody(text: string): AdfDocument {
+  return {
+    type: 'doc',
+    version: 1,
+    content: [
+      {
+        type: 'paragraph',
+        content: [
+          { type: 'text', text: 'Access ' },
+          { type: 'text', text, marks: [{ type: 'strong' }] },
+        ],
+      },
+    ],
   };
 }
 
@@ -108,6 +157,126 @@ export function ticketTrackerContract(
       await subject.settle?.();
       expect(await subject.ticketCount(requestId)).toBe(2);
       expect(await subject.tracker.findByRequestId(requestId)).toEqual(oldest);
+    });
+
+    describe('read', () => {
+      it('reads a ticket by id and by key: its project, status and request id', async () => {
+        const subject = await setup();
+        const requestId = freshRequestId();
+        const created = await subject.tracker.create(contractDraft(subject, requestId));
+        const expected = {
+          id: created.id,
+          key: created.key,
+          projectKey: subject.projectKey,
+          status: subject.statuses.initial,
+          requestId,
+        };
+        expect(await subject.tracker.read(created.key)).toEqual(expected);
+        expect(await subject.tracker.read(created.id)).toEqual(expected);
+      });
+
+      it('reads nothing for a ticket that does not exist', async () => {
+        const subject = await setup();
+        expect(await subject.tracker.read(`${subject.projectKey}-987654`)).toBeUndefined();
+      });
+
+      it.each([
+        ['empty', ''],
+        ['a path', '../myself'],
+        ['a key with a query string', 'DBA-1?expand=changelog'],
+        ['a lower-case key', 'dba-1'],
+        ['a key without a number', 'DBA-'],
+        ['JQL', 'DBA-1 OR project = OPS'],
+      ])('refuses an issue id or key that is %s', async (_, issueIdOrKey) => {
+        const subject = await setup();
+        await expect(subject.tracker.read(issueIdOrKey)).rejects.toBeInstanceOf(TypeError);
+        await expect(subject.tracker.moveTo(issueIdOrKey, subject.statuses.reachable)).rejects.toBeInstanceOf(
+          TypeError,
+        );
+        await expect(subject.tracker.comment(issueIdOrKey, commentBody('x'))).rejects.toBeInstanceOf(
+          TypeError,
+        );
+      });
+    });
+
+    describe('moveTo', () => {
+      it('moves a ticket to a status a transition leads to, and then finds it already there', async () => {
+        const subject = await setup();
+        const created = await subject.tracker.create(contractDraft(subject, freshRequestId()));
+        expect(await subject.tracker.moveTo(created.key, subject.statuses.reachable)).toBe('moved');
+        expect(await subject.statusOf(created)).toBe(subject.statuses.reachable);
+        expect((await subject.tracker.read(created.key))?.status).toBe(subject.statuses.reachable);
+        expect(await subject.tracker.moveTo(created.id, subject.statuses.reachable)).toBe('already_there');
+        expect(await subject.statusOf(created)).toBe(subject.statuses.reachable);
+      });
+
+      it('finds a new ticket already in its initial status', async () => {
+        const subject = await setup();
+        const created = await subject.tracker.create(contractDraft(subject, freshRequestId()));
+        expect(await subject.tracker.moveTo(created.key, subject.statuses.initial)).toBe('already_there');
+      });
+
+      it('reports no transition to a status the workflow does not reach from here, and leaves the ticket', async () => {
+        const subject = await setup();
+        const created = await subject.tracker.create(contractDraft(subject, freshRequestId()));
+        expect(await subject.tracker.moveTo(created.key, subject.statuses.unreachable)).toBe('no_transition');
+        expect(await subject.tracker.moveTo(created.key, 'No Such Status')).toBe('no_transition');
+        expect(await subject.statusOf(created)).toBe(subject.statuses.initial);
+      });
+
+      it('matches the status name ignoring case when nothing matches exactly', async () => {
+        const subject = await setup();
+        const created = await subject.tracker.create(contractDraft(subject, freshRequestId()));
+        const shouted = subject.statuses.reachable.toUpperCase();
+        expect(await subject.tracker.moveTo(created.key, shouted)).toBe('moved');
+        expect(await subject.statusOf(created)).toBe(subject.statuses.reachable);
+        expect(await subject.tracker.moveTo(created.key, shouted.toLowerCase())).toBe('already_there');
+      });
+    });
+
+    describe('comment', () => {
+      it('adds the comment once, as written', async () => {
+        const subject = await setup();
+        const created = await subject.tracker.create(contractDraft(subject, freshRequestId()));
+        await subject.tracker.comment(created.key, commentBody('granted until 11:00 UTC'));
+        const comments = await subject.commentsOn(created);
+        expect(comments.map(adfText)).toEqual(['Access granted until 11:00 UTC']);
+      });
+    });
+
+    describe('accounts', () => {
+      it("gives a person's e-mail address when their profile shows it", async () => {
+        const subject = await setup();
+        expect(await subject.tracker.accountEmail(subject.accounts.visible.accountId)).toBe(
+          subject.accounts.visible.email,
+        );
+      });
+
+      it('gives no address for a hidden one, a deactivated account or an unknown account', async () => {
+        const subject = await setup();
+        expect(await subject.tracker.accountEmail(subject.accounts.hidden)).toBeUndefined();
+        expect(await subject.tracker.accountEmail(subject.accounts.deactivated)).toBeUndefined();
+        expect(
+          await subject.tracker.accountEmail('557058:00000000-0000-0000-0000-000000000000'),
+        ).toBeUndefined();
+      });
+
+      it.each([
+        ['a path', '../myself'],
+        ['a space', 'a b'],
+        ['a query string', 'x&accountId=y'],
+        ['over 128 characters', 'a'.repeat(200)],
+        ['empty', ''],
+      ])('gives no address for an account id with %s', async (_, accountId) => {
+        const subject = await setup();
+        expect(await subject.tracker.accountEmail(accountId)).toBeUndefined();
+      });
+
+      it('knows the account it acts as, every time', async () => {
+        const subject = await setup();
+        expect(await subject.tracker.selfAccountId()).toBe(subject.accounts.self);
+        expect(await subject.tracker.selfAccountId()).toBe(subject.accounts.self);
+      });
     });
 
     it.each([

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { ManualClock } from '../fixtures/manual-clock.js';
 import { Version3Client } from 'jira.js';
@@ -23,12 +24,18 @@ import {
 } from '../../shared/adapters/jira/jira-ticket-tracker.js';
 import { InvalidRequestIdError } from '../../shared/domain/errors.js';
 import {
+  type AdfDocument,
   REQUEST_ID_PROPERTY,
   type TicketDraft,
   TrackerRejectedError,
   TrackerUnavailableError,
 } from '../../shared/ports/ticket-tracker.js';
-import { contractDraft, freshRequestId, ticketTrackerContract } from './ticket-tracker.contract.js';
+import {
+  contractDraft,
+  freshRequestId,
+  ticketTrackerContract,
+  type TicketTrackerContractSubject,
+} from './ticket-tracker.contract.js';
 
 const EMAIL = 'jit-access-bot@example.com';
 const API_TOKEN = 'ATATT3xFfGF0contractTestToken-000111222333=ABCDEF12';
@@ -37,6 +44,11 @@ const APP_USER = { accountId: '712020:app-jit-access', displayName: 'jit-access'
 const ALICE = '712020:alice-0001';
 const BOB = '712020:bob-0002';
 const CAROL = '712020:carol-0003';
+/** Deactivated, with an e-mail address the profile would show. */
+const DAVE = '712020:dave-0004';
+/** Accounts that are not people, with visible addresses all the same. */
+const OTHER_APP = '712020:app-other-bot';
+const CUSTOMER = 'qm:1a2b3c4d-customer-0005';
 const START = new Date('2025-03-01T09:00:00.000Z');
 
 const availability = jiraSpecAvailable();
@@ -144,6 +156,38 @@ function propertyRequestId(value: unknown): string | undefined {
   return typeof requestId === 'string' ? requestId : undefined;
 }
 
+function note(text: string): AdfDocument {
+  return { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text }] }] };
+}
+
+/** Everything an error could show: message, stack, inspection (with causes) and JSON. */
+function exposed(error: unknown): string {
+  const asError = error as Error;
+  return `${asError.message}\n${asError.stack ?? ''}\n${inspect(error, { depth: 10 })}\n${JSON.stringify(error)}`;
+}
+
+function seedTicket(status?: string, issueType = 'Access Request', projectKey = 'DBA') {
+  const requestId = freshRequestId();
+  const issue = emulator.seedIssue({
+    projectKey,
+    issueType,
+    summary: `ticket for ${requestId}`,
+    properties: { [REQUEST_ID_PROPERTY]: { requestId } },
+    ...(status ? { status } : {}),
+  });
+  return { ...issue, requestId };
+}
+
+/** A loopback port nothing listens on, so connecting is refused before any request is sent. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
 beforeAll(async () => {
   emulator = await startJiraEmulator({
     appUser: APP_USER,
@@ -159,6 +203,27 @@ beforeAll(async () => {
       },
       { accountId: BOB, displayName: 'Bob Approver', emailAddress: 'bob@example.com' },
       { accountId: CAROL, displayName: 'Carol Gone', emailAddress: 'carol@example.com', active: false },
+      {
+        accountId: DAVE,
+        displayName: 'Dave Left',
+        emailAddress: 'dave@example.com',
+        emailVisible: true,
+        active: false,
+      },
+      {
+        accountId: OTHER_APP,
+        displayName: 'Some other app',
+        emailAddress: 'other-app@example.com',
+        emailVisible: true,
+        accountType: 'app',
+      },
+      {
+        accountId: CUSTOMER,
+        displayName: 'A customer',
+        emailAddress: 'customer@example.com',
+        emailVisible: true,
+        accountType: 'customer',
+      },
     ],
     projects: [
       {
@@ -179,6 +244,12 @@ beforeAll(async () => {
         name: 'Read only',
         issueTypes: [{ name: 'Access Request', workflow: 'jit-access request workflow' }],
         permissions: { create: false, edit: false },
+      },
+      {
+        key: 'MUTE',
+        name: 'No comments, no transitions',
+        issueTypes: [{ name: 'Access Request', workflow: 'jit-access request workflow' }],
+        permissions: { comment: false, transition: false },
       },
     ],
   });
@@ -205,17 +276,10 @@ afterEach(() => {
   expect(problems).toEqual(expectedSpecProblems);
 });
 
-ticketTrackerContract('JiraTicketTracker on the Jira emulator', () => ({
-  tracker: tracker(),
-  projectKey: 'DBA',
-  issueType: 'Access Request',
-  requestIdOnTicket: (ticket) =>
-    Promise.resolve(propertyRequestId(emulator.issue(ticket.key)?.properties[REQUEST_ID_PROPERTY])),
-  ticketCount: (requestId) => Promise.resolve(emulator.issuesByRequestId(requestId).length),
-}));
-
-ticketTrackerContract('JiraTicketTracker on the Jira emulator, search index lagging a minute', () => {
-  emulator.setSearchIndexLag(60_000);
+/** The contract's view of the emulator, read around the tracker under test. */
+function contractSubject(
+  overrides: Partial<TicketTrackerContractSubject> = {},
+): TicketTrackerContractSubject {
   return {
     tracker: tracker(),
     projectKey: 'DBA',
@@ -223,8 +287,25 @@ ticketTrackerContract('JiraTicketTracker on the Jira emulator, search index lagg
     requestIdOnTicket: (ticket) =>
       Promise.resolve(propertyRequestId(emulator.issue(ticket.key)?.properties[REQUEST_ID_PROPERTY])),
     ticketCount: (requestId) => Promise.resolve(emulator.issuesByRequestId(requestId).length),
-    settle: () => emulator.indexNow(),
+    statuses: { initial: 'To Do', reachable: 'Approved', unreachable: 'Access Granted' },
+    accounts: {
+      self: APP_USER.accountId,
+      visible: { accountId: ALICE, email: 'alice@example.com' },
+      hidden: BOB,
+      deactivated: DAVE,
+    },
+    statusOf: (ticket) => Promise.resolve(emulator.issue(ticket.key)?.status),
+    commentsOn: (ticket) =>
+      Promise.resolve(emulator.issue(ticket.key)?.comments.map((comment) => comment.body) ?? []),
+    ...overrides,
   };
+}
+
+ticketTrackerContract('JiraTicketTracker on the Jira emulator', () => contractSubject());
+
+ticketTrackerContract('JiraTicketTracker on the Jira emulator, search index lagging a minute', () => {
+  emulator.setSearchIndexLag(60_000);
+  return contractSubject({ settle: () => emulator.indexNow() });
 });
 
 describe('JiraTicketTracker', () => {
@@ -535,6 +616,640 @@ describe('JiraTicketTracker', () => {
         name: 'TrackerRejectedError',
         status: 404,
       });
+    });
+  });
+});
+
+describe('JiraTicketTracker: reading, moving, commenting, accounts', () => {
+  describe('read', () => {
+    it('reads with one GET of the issue, asking for status, project and the request id property', async () => {
+      const ticket = seedTicket('Approved');
+      expect(await tracker().read(ticket.key)).toEqual({
+        id: ticket.id,
+        key: ticket.key,
+        projectKey: 'DBA',
+        status: 'Approved',
+        requestId: ticket.requestId,
+      });
+      expect(emulator.calls).toHaveLength(1);
+      const [call] = emulator.calls;
+      expect(call?.operation).toBe('getIssue');
+      expect(call?.path).toBe(`/rest/api/3/issue/${ticket.key}`);
+      expect(call?.query).toEqual({ fields: ['status,project'], properties: [REQUEST_ID_PROPERTY] });
+    });
+
+    it('reads an issue of another project as not found when projectKeys are set, though it carries our property', async () => {
+      const planted = seedTicket(undefined, 'Task', 'OPS');
+      expect(await tracker().read(planted.key)).toBeUndefined();
+      expect(await tracker().read(planted.id)).toBeUndefined();
+      // Without projectKeys every project is ours, as with findByRequestId.
+      expect(await tracker({ projectKeys: undefined }).read(planted.key)).toEqual({
+        id: planted.id,
+        key: planted.key,
+        projectKey: 'OPS',
+        status: 'To Do',
+        requestId: planted.requestId,
+      });
+    });
+
+    it.each<[string, unknown]>([
+      ['a bare string', 'REQ-0K2M9Q7X'],
+      ['a number', 42],
+      ['null', null],
+      ['an array holding the object', [{ requestId: 'REQ-0K2M9Q7X' }]],
+      ['an object whose request id is a number', { requestId: 42 }],
+      ['an object whose request id is not valid', { requestId: 'REQ-0K2M9Q7U' }],
+      ['an object whose request id smuggles JQL', { requestId: 'REQ-0K2M9Q7X" OR project = "OPS' }],
+      ['an object with the id under another name', { request: 'REQ-0K2M9Q7X' }],
+    ])('reads no request id from a property that is %s', async (_, value) => {
+      const issue = emulator.seedIssue({
+        projectKey: 'DBA',
+        issueType: 'Access Request',
+        summary: 'odd property',
+        properties: { [REQUEST_ID_PROPERTY]: value },
+      });
+      const state = await tracker().read(issue.key);
+      expect(state).toEqual({ id: issue.id, key: issue.key, projectKey: 'DBA', status: 'To Do' });
+      expect(state).not.toHaveProperty('requestId');
+    });
+
+    it('reads no request id from an issue without the property', async () => {
+      const issue = emulator.seedIssue({ projectKey: 'DBA', issueType: 'Access Request', summary: 'bare' });
+      expect(await tracker().read(issue.key)).toEqual({
+        id: issue.id,
+        key: issue.key,
+        projectKey: 'DBA',
+        status: 'To Do',
+      });
+    });
+
+    it('reads nothing for a missing issue, after one call and no retry', async () => {
+      expect(await tracker().read('DBA-999')).toBeUndefined();
+      expect(await tracker().read('99999999')).toBeUndefined();
+      expect(emulator.calls.map((call) => call.response.status)).toEqual([404, 404]);
+      expect(sleeps).toEqual([]);
+    });
+
+    it.each([
+      ['a path', '../myself'],
+      ['an encoded path', '..%2Fmyself'],
+      ['a lower-case key', 'dba-1'],
+      ['a one-letter project', 'D-1'],
+      ['a key with a query', 'DBA-1?fields=*all'],
+      ['a number too long for an id', '1'.repeat(19)],
+      ['a key with a line break', 'DBA-1\n'],
+    ])('refuses an issue reference that is %s with a TypeError, sending nothing', async (_, reference) => {
+      const error = await tracker()
+        .read(reference)
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toMatch(/is not a Jira issue id \(digits\) or key \(like DBA-42\)$/);
+      expect(emulator.calls).toEqual([]);
+    });
+
+    it('retries 503 and 429 on the read', async () => {
+      const ticket = seedTicket();
+      emulator.failNext('getIssue', { status: 503 });
+      emulator.failNext('getIssue', { status: 429, retryAfterSeconds: 2 });
+      expect((await tracker().read(ticket.key))?.requestId).toBe(ticket.requestId);
+      expect(callsOf('getIssue').map((call) => call.response.status)).toEqual([503, 429, 200]);
+      expect(sleeps).toEqual([375, 2_000]);
+    });
+
+    it('turns 401 into TrackerRejectedError rather than "not found"', async () => {
+      await expect(tracker({ apiToken: 'wrong' }).read('DBA-1')).rejects.toMatchObject({
+        name: 'TrackerRejectedError',
+        status: 401,
+      });
+    });
+  });
+
+  describe('moveTo', () => {
+    it('looks the transition up on every issue: the workflows have their own ids, and nothing is kept between issues', async () => {
+      const access = emulator.transitionIds('DBA', 'Access Request');
+      const simple = emulator.transitionIds('DBA', 'Task');
+      expect(access.Done).not.toBe(simple.Done);
+      const task = seedTicket(undefined, 'Task');
+      const request = seedTicket(undefined, 'Access Request');
+      const one = tracker();
+      expect(await one.moveTo(task.key, 'Done')).toBe('moved');
+      expect(await one.moveTo(request.key, 'Approved')).toBe('moved');
+      expect(await one.moveTo(request.key, 'Access Granted')).toBe('moved');
+      expect(await one.moveTo(request.key, 'Done')).toBe('moved');
+      expect(callsOf('doTransition').map((call) => call.body)).toEqual([
+        { transition: { id: simple.Done } },
+        { transition: { id: access.Approve } },
+        { transition: { id: access['Grant access'] } },
+        { transition: { id: access.Done } },
+      ]);
+      expect(callsOf('getTransitions')).toHaveLength(4);
+      expect(emulator.issue(task.key)?.status).toBe('Done');
+      expect(emulator.issue(request.key)?.history.map((entry) => entry.to)).toEqual([
+        'Approved',
+        'Access Granted',
+        'Done',
+      ]);
+    });
+
+    it('reads, lists the transitions, then posts the one leading to the status, by issue id', async () => {
+      const ticket = seedTicket();
+      expect(await tracker().moveTo(ticket.key, 'Declined')).toBe('moved');
+      expect(emulator.calls.map((call) => `${call.method} ${call.path}`)).toEqual([
+        `GET /rest/api/3/issue/${ticket.key}`,
+        `GET /rest/api/3/issue/${ticket.id}/transitions`,
+        `POST /rest/api/3/issue/${ticket.id}/transitions`,
+      ]);
+      expect(emulator.issue(ticket.key)?.history).toMatchObject([{ from: 'To Do', to: 'Declined' }]);
+    });
+
+    it('takes a global transition', async () => {
+      const task = seedTicket('In Progress', 'Task');
+      expect(await tracker().moveTo(task.key, 'Done')).toBe('moved');
+      expect(emulator.issue(task.key)?.status).toBe('Done');
+    });
+
+    it('answers already_there for an issue at the status, without listing transitions or posting', async () => {
+      const ticket = seedTicket('Approved');
+      expect(await tracker().moveTo(ticket.key, 'Approved')).toBe('already_there');
+      expect(await tracker().moveTo(ticket.key, 'approved')).toBe('already_there');
+      expect(emulator.calls.map((call) => call.operation)).toEqual(['getIssue', 'getIssue']);
+      expect(emulator.issue(ticket.key)?.history).toEqual([]);
+    });
+
+    it('answers no_transition when no available transition leads there, and posts nothing', async () => {
+      const ticket = seedTicket();
+      expect(await tracker().moveTo(ticket.key, 'Done')).toBe('no_transition');
+      expect(await tracker().moveTo(ticket.key, 'In Progress')).toBe('no_transition');
+      // The second read rules out a move to the status between the first read and the list.
+      expect(emulator.calls.map((call) => call.operation)).toEqual([
+        'getIssue',
+        'getTransitions',
+        'getIssue',
+        'getIssue',
+        'getTransitions',
+        'getIssue',
+      ]);
+      expect(emulator.issue(ticket.key)?.status).toBe('To Do');
+    });
+
+    it('answers no_transition where the account may not transition issues (Jira then lists none)', async () => {
+      const muted = seedTicket(undefined, 'Access Request', 'MUTE');
+      expect(await tracker({ projectKeys: ['MUTE'] }).moveTo(muted.key, 'Approved')).toBe('no_transition');
+      expect(callsOf('doTransition')).toEqual([]);
+    });
+
+    it('prefers the transition whose status matches exactly over one matching only without case', async () => {
+      const odd = await startJiraEmulator({
+        appUser: APP_USER,
+        apiToken: API_TOKEN,
+        workflows: [
+          {
+            name: 'shouty',
+            statuses: [
+              { name: 'To Do', category: 'new' },
+              { name: 'DONE', category: 'done' },
+              { name: 'Done', category: 'done' },
+            ],
+            transitions: [
+              { name: 'Shout', from: ['To Do'], to: 'DONE' },
+              { name: 'Finish', from: ['To Do'], to: 'Done' },
+            ],
+          },
+        ],
+        projects: [{ key: 'ODD', issueTypes: [{ name: 'Task', workflow: 'shouty' }] }],
+      });
+      try {
+        const oddTracker = tracker({ host: odd.url, projectKeys: ['ODD'] });
+        const ids = odd.transitionIds('ODD', 'Task');
+        const first = odd.seedIssue({ projectKey: 'ODD', issueType: 'Task', summary: 'a' });
+        expect(await oddTracker.moveTo(first.key, 'Done')).toBe('moved');
+        const second = odd.seedIssue({ projectKey: 'ODD', issueType: 'Task', summary: 'b' });
+        expect(await oddTracker.moveTo(second.key, 'DONE')).toBe('moved');
+        const third = odd.seedIssue({ projectKey: 'ODD', issueType: 'Task', summary: 'c' });
+        expect(await oddTracker.moveTo(third.key, 'done')).toBe('moved');
+        expect(odd.callsTo('doTransition').map((call) => call.body)).toEqual([
+          { transition: { id: ids.Finish } },
+          { transition: { id: ids.Shout } },
+          // Neither matches exactly: the first Jira lists.
+          { transition: { id: ids.Shout } },
+        ]);
+      } finally {
+        await odd.stop();
+      }
+    });
+
+    it('moves an issue once when two moves race: one moved, one already_there, one transition in the history', async () => {
+      const ticket = seedTicket('Approved');
+      // Both read "Approved" and list the transitions before either post is answered.
+      emulator.setLatency((call) => (call.operation === 'doTransition' ? 40 : 0));
+      const outcomes = await Promise.all([
+        tracker().moveTo(ticket.key, 'Access Granted'),
+        tracker().moveTo(ticket.key, 'Access Granted'),
+      ]);
+      expect([...outcomes].sort()).toEqual(['already_there', 'moved']);
+      expect(
+        callsOf('doTransition')
+          .map((call) => call.response.status)
+          .sort(),
+      ).toEqual([204, 400]);
+      expect(emulator.issue(ticket.key)?.history).toMatchObject([{ from: 'Approved', to: 'Access Granted' }]);
+      expect(sleeps).toEqual([]);
+    });
+
+    it('moves an issue once when five moves race', async () => {
+      const ticket = seedTicket();
+      const one = tracker();
+      const outcomes = await Promise.all(Array.from({ length: 5 }, () => one.moveTo(ticket.key, 'Approved')));
+      expect(outcomes.filter((outcome) => outcome === 'moved')).toHaveLength(1);
+      expect(outcomes.filter((outcome) => outcome === 'already_there')).toHaveLength(4);
+      expect(emulator.issue(ticket.key)?.history).toHaveLength(1);
+    });
+
+    /** Has `move` carried out by hand while the adapter's transition POST waits to be answered. */
+    function raceThePost(move: () => Promise<unknown>): { done: () => Promise<unknown> } {
+      let racing: Promise<unknown> | undefined;
+      emulator.setLatency((call) => {
+        if (call.operation !== 'doTransition' || racing) return 0;
+        racing = move();
+        return 50;
+      });
+      return { done: () => racing ?? Promise.resolve() };
+    }
+
+    it('answers already_there when someone else made the same move between its read and its post', async () => {
+      const ticket = seedTicket();
+      const ids = emulator.transitionIds('DBA', 'Access Request');
+      const race = raceThePost(() =>
+        jira('POST', `/rest/api/3/issue/${ticket.key}/transitions`, {
+          body: { transition: { id: ids.Approve } },
+        }),
+      );
+      expect(await tracker().moveTo(ticket.key, 'Approved')).toBe('already_there');
+      await race.done();
+      // Recorded as they arrived: ours first, answered (400) after the other one's 204.
+      expect(callsOf('doTransition').map((call) => call.response.status)).toEqual([400, 204]);
+      expect(callsOf('getIssue')).toHaveLength(2);
+      expect(emulator.issue(ticket.key)?.history).toHaveLength(1);
+    });
+
+    it('answers no_transition when someone moved the issue elsewhere between its read and its post', async () => {
+      const ticket = seedTicket();
+      const ids = emulator.transitionIds('DBA', 'Access Request');
+      const race = raceThePost(() =>
+        jira('POST', `/rest/api/3/issue/${ticket.key}/transitions`, {
+          body: { transition: { id: ids.Decline } },
+        }),
+      );
+      expect(await tracker().moveTo(ticket.key, 'Approved')).toBe('no_transition');
+      await race.done();
+      expect(emulator.issue(ticket.key)?.status).toBe('Declined');
+      expect(emulator.issue(ticket.key)?.history).toMatchObject([{ to: 'Declined' }]);
+    });
+
+    it('answers already_there when someone else made the move between its read and its list', async () => {
+      const ticket = seedTicket();
+      const ids = emulator.transitionIds('DBA', 'Access Request');
+      let racing: Promise<unknown> | undefined;
+      // The list is answered after the other move, so it offers nothing leading to Approved.
+      emulator.setLatency((call) => {
+        if (call.operation !== 'getTransitions' || racing) return 0;
+        racing = jira('POST', `/rest/api/3/issue/${ticket.key}/transitions`, {
+          body: { transition: { id: ids.Approve } },
+        });
+        return 50;
+      });
+      expect(await tracker().moveTo(ticket.key, 'Approved')).toBe('already_there');
+      await racing;
+      expect(callsOf('doTransition')).toHaveLength(1);
+      expect(emulator.issue(ticket.key)?.history).toHaveLength(1);
+    });
+
+    it('retries 429 and 503 on the list and the post', async () => {
+      const ticket = seedTicket();
+      emulator.failNext('getTransitions', { status: 429, retryAfterSeconds: 2 });
+      emulator.failNext('doTransition', { status: 503 });
+      expect(await tracker().moveTo(ticket.key, 'Approved')).toBe('moved');
+      expect(callsOf('getTransitions').map((call) => call.response.status)).toEqual([429, 200]);
+      expect(callsOf('doTransition').map((call) => call.response.status)).toEqual([503, 204]);
+      expect(sleeps).toEqual([2_000, 375]);
+      expect(emulator.issue(ticket.key)?.history).toHaveLength(1);
+    });
+
+    it('answers already_there when a 5xx came after the move was made: the retried post is refused, the re-read finds it', async () => {
+      const ticket = seedTicket();
+      emulator.failNext('doTransition', { status: 504, afterHandling: true });
+      expect(await tracker().moveTo(ticket.key, 'Approved')).toBe('already_there');
+      expect(callsOf('doTransition').map((call) => call.response.status)).toEqual([504, 400]);
+      expect(emulator.issue(ticket.key)?.history).toHaveLength(1);
+    });
+
+    it('refuses with TrackerRejectedError when Jira answers 400 and the issue has not moved', async () => {
+      const ticket = seedTicket();
+      emulator.failNext('doTransition', {
+        status: 400,
+        body: { errorMessages: [], errors: { resolution: 'Resolution is required.' } },
+      });
+      const error = await tracker()
+        .moveTo(ticket.key, 'Declined')
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(TrackerRejectedError);
+      expect(error).toMatchObject({
+        status: 400,
+        message: `Jira refused to move ${ticket.key} to "Declined": 400 resolution: Resolution is required.`,
+      });
+      expect(callsOf('getIssue')).toHaveLength(2);
+      expect(emulator.issue(ticket.key)?.status).toBe('To Do');
+    });
+
+    it('refuses 403 with TrackerRejectedError, without a re-read', async () => {
+      const ticket = seedTicket();
+      emulator.failNext('doTransition', { status: 403 });
+      await expect(tracker().moveTo(ticket.key, 'Approved')).rejects.toMatchObject({
+        name: 'TrackerRejectedError',
+        status: 403,
+      });
+      expect(callsOf('getIssue')).toHaveLength(1);
+      expect(sleeps).toEqual([]);
+    });
+
+    it('throws TrackerUnavailableError for a 409 conflict that left the status alone', async () => {
+      const ticket = seedTicket();
+      emulator.failNext('doTransition', { status: 409 });
+      await expect(tracker().moveTo(ticket.key, 'Approved')).rejects.toBeInstanceOf(TrackerUnavailableError);
+      expect(emulator.issue(ticket.key)?.status).toBe('To Do');
+    });
+
+    it('gives up with TrackerUnavailableError when the post keeps failing with 5xx', async () => {
+      const ticket = seedTicket();
+      emulator.failNext('doTransition', { status: 502, times: 100 });
+      const error = await tracker()
+        .moveTo(ticket.key, 'Approved')
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(TrackerUnavailableError);
+      expect((error as Error).message).toMatch(/^could not move DBA-\d+ to "Approved" after 4 attempts: 502/);
+    });
+
+    it('refuses a missing issue, and one in another project, with TrackerRejectedError 404, posting nothing', async () => {
+      const planted = seedTicket(undefined, 'Task', 'OPS');
+      for (const reference of ['DBA-999', planted.key]) {
+        const error = await tracker()
+          .moveTo(reference, 'Done')
+          .catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(TrackerRejectedError);
+        expect(error).toMatchObject({
+          status: 404,
+          message: `could not move ${reference} to "Done": no issue ${reference} in DBA visible to jit-access`,
+        });
+      }
+      expect(emulator.calls.map((call) => call.operation)).toEqual(['getIssue', 'getIssue']);
+      expect(emulator.issue(planted.key)?.status).toBe('To Do');
+    });
+
+    it('refuses an empty status name before asking Jira', async () => {
+      const ticket = seedTicket();
+      await expect(tracker().moveTo(ticket.key, '')).rejects.toBeInstanceOf(TypeError);
+      await expect(tracker().moveTo(ticket.key, '  ')).rejects.toBeInstanceOf(TypeError);
+      await expect(tracker().moveTo('../myself', 'Approved')).rejects.toBeInstanceOf(TypeError);
+      expect(emulator.calls).toEqual([]);
+    });
+  });
+
+  describe('comment', () => {
+    it('posts the ADF body as given, once, as the app user', async () => {
+      const ticket = seedTicket();
+      const body: AdfDocument = {
+        type: 'doc',
+        version: 1,
+        content: [
+          {
+            type: 'paragraph',
+            content: [
+              { type: 'text', text: 'Approved by ' },
+              { type: 'mention', attrs: { id: BOB, text: '@Bob Approver' } },
+              { type: 'text', text: ' until 11:00', marks: [{ type: 'em' }] },
+            ],
+          },
+        ],
+      };
+      await tracker().comment(ticket.key, body);
+      expect(emulator.calls).toHaveLength(1);
+      const [call] = emulator.calls;
+      expect(call?.operation).toBe('addComment');
+      expect(call?.path).toBe(`/rest/api/3/issue/${ticket.key}/comment`);
+      expect(call?.body).toEqual({ body });
+      expect(emulator.issue(ticket.key)?.comments).toMatchObject([
+        { body, authorAccountId: APP_USER.accountId },
+      ]);
+    });
+
+    it('retries 429, which Jira answers before doing anything', async () => {
+      const ticket = seedTicket();
+      emulator.failNext('addComment', { status: 429, retryAfterSeconds: 1, times: 2 });
+      await tracker().comment(ticket.key, note('granted'));
+      expect(sleeps).toEqual([1_000, 1_000]);
+      expect(emulator.issue(ticket.key)?.comments).toHaveLength(1);
+    });
+
+    it.each<[string, Parameters<JiraEmulator['failNext']>[1], number]>([
+      ['a 503', { status: 503 }, 0],
+      ['a 500 that came after the comment was added', { status: 500, afterHandling: true }, 1],
+      ['a dropped connection', { status: 0, dropConnection: true }, 0],
+    ])(
+      'does not retry after %s, which may have posted it, so it cannot post twice',
+      async (_, failure, left) => {
+        const ticket = seedTicket();
+        emulator.failNext('addComment', failure);
+        const error = await tracker()
+          .comment(ticket.key, note('granted'))
+          .catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(TrackerUnavailableError);
+        expect((error as Error).message).toMatch(
+          new RegExp(
+            `^could not comment on ${ticket.key}: .*Jira may have done it all the same, so it was not retried$`,
+          ),
+        );
+        expect(callsOf('addComment')).toHaveLength(1);
+        expect(sleeps).toEqual([]);
+        expect(emulator.issue(ticket.key)?.comments).toHaveLength(left);
+      },
+    );
+
+    it('retries a connection that was refused, since nothing reached Jira', async () => {
+      const port = await closedPort();
+      const error = await tracker({ host: `http://127.0.0.1:${port}` })
+        .comment('DBA-1', note('granted'))
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(TrackerUnavailableError);
+      expect((error as Error).message).toBe(
+        'could not comment on DBA-1 after 4 attempts: network ECONNREFUSED',
+      );
+      expect(sleeps).toHaveLength(3);
+    });
+
+    it('refuses with TrackerRejectedError: 403 without the permission, 400 for a body Jira cannot take, 404 for no issue', async () => {
+      const muted = seedTicket(undefined, 'Access Request', 'MUTE');
+      await expect(tracker().comment(muted.key, note('x'))).rejects.toMatchObject({
+        name: 'TrackerRejectedError',
+        status: 403,
+        message: `Jira refused to comment on ${muted.key}: 403 You do not have permission to comment on this issue.`,
+      });
+      const ticket = seedTicket();
+      const typo: AdfDocument = { type: 'doc', version: 1, content: [{ type: 'paragrah' }] };
+      await expect(tracker().comment(ticket.key, typo)).rejects.toMatchObject({
+        name: 'TrackerRejectedError',
+        status: 400,
+      });
+      await expect(tracker().comment('DBA-999', note('x'))).rejects.toMatchObject({
+        name: 'TrackerRejectedError',
+        status: 404,
+      });
+      expect(sleeps).toEqual([]);
+      expect(emulator.issue(ticket.key)?.comments).toEqual([]);
+    });
+  });
+
+  describe('accountEmail', () => {
+    it.each([
+      ['a person whose profile shows it', ALICE, 'alice@example.com'],
+      ['a person whose profile hides it', BOB, undefined],
+      ['a deactivated account, though its address shows', DAVE, undefined],
+      ['a deactivated account with a hidden address', CAROL, undefined],
+      ['an app account, though its address shows', OTHER_APP, undefined],
+      ['a customer account, though its address shows', CUSTOMER, undefined],
+      ['jit-access itself', APP_USER.accountId, undefined],
+      ['an account Jira does not know', '557058:00000000-0000-0000-0000-000000000000', undefined],
+    ])('for %s gives %#', async (_, accountId, email) => {
+      expect(await tracker().accountEmail(accountId)).toBe(email);
+      expect(emulator.calls).toHaveLength(1);
+      expect(emulator.calls[0]?.operation).toBe('getUser');
+      expect(emulator.calls[0]?.query).toEqual({ accountId: [accountId] });
+    });
+
+    it('returns the address as Jira spells it', async () => {
+      const shouty = await startJiraEmulator({
+        appUser: APP_USER,
+        apiToken: API_TOKEN,
+        users: [
+          {
+            accountId: ALICE,
+            displayName: 'Alice',
+            emailAddress: 'Alice.Example@Example.COM',
+            emailVisible: true,
+          },
+        ],
+      });
+      try {
+        expect(await tracker({ host: shouty.url }).accountEmail(ALICE)).toBe('Alice.Example@Example.COM');
+      } finally {
+        await shouty.stop();
+      }
+    });
+
+    it.each([
+      ['a path', '../myself'],
+      ['a space', 'a b'],
+      ['200 characters', 'a'.repeat(200)],
+      ['129 characters', 'a'.repeat(129)],
+      ['a query string', `${ALICE}&expand=groups`],
+      ['a slash', '712020/alice'],
+      ['a line break', `${ALICE}\n`],
+      ['nothing', ''],
+    ])('gives undefined for an account id with %s, and never sends it', async (_, accountId) => {
+      expect(await tracker().accountEmail(accountId)).toBeUndefined();
+      expect(emulator.calls).toEqual([]);
+    });
+
+    it('takes an id of exactly 128 characters', async () => {
+      expect(await tracker().accountEmail('a'.repeat(128))).toBeUndefined();
+      expect(callsOf('getUser')).toHaveLength(1);
+    });
+
+    it('retries 429 and 5xx', async () => {
+      emulator.failNext('getUser', { status: 429, retryAfterSeconds: 1 });
+      emulator.failNext('getUser', { status: 500 });
+      expect(await tracker().accountEmail(ALICE)).toBe('alice@example.com');
+      // Retry-After for the 429; the second step of the backoff for the 500.
+      expect(sleeps).toEqual([1_000, 750]);
+    });
+
+    it('throws TrackerRejectedError for 403 (no Browse users and groups permission), not undefined', async () => {
+      emulator.failNext('getUser', { status: 403 });
+      await expect(tracker().accountEmail(ALICE)).rejects.toMatchObject({
+        name: 'TrackerRejectedError',
+        status: 403,
+      });
+    });
+  });
+
+  describe('selfAccountId', () => {
+    it('asks /myself once, however often and however concurrently it is asked', async () => {
+      const one = tracker();
+      const concurrent = await Promise.all(Array.from({ length: 5 }, () => one.selfAccountId()));
+      expect(concurrent).toEqual(Array.from({ length: 5 }, () => APP_USER.accountId));
+      expect(await one.selfAccountId()).toBe(APP_USER.accountId);
+      expect(await one.selfAccountId()).toBe(APP_USER.accountId);
+      expect(callsOf('getCurrentUser')).toHaveLength(1);
+      // The cache belongs to the tracker.
+      expect(await tracker().selfAccountId()).toBe(APP_USER.accountId);
+      expect(callsOf('getCurrentUser')).toHaveLength(2);
+    });
+
+    it('does not keep a failure: the next call asks again', async () => {
+      const one = tracker();
+      emulator.failNext('getCurrentUser', { status: 503, times: 4 });
+      await expect(one.selfAccountId()).rejects.toBeInstanceOf(TrackerUnavailableError);
+      expect(await one.selfAccountId()).toBe(APP_USER.accountId);
+      expect(await one.selfAccountId()).toBe(APP_USER.accountId);
+      expect(callsOf('getCurrentUser').map((call) => call.response.status)).toEqual([
+        503, 503, 503, 503, 200,
+      ]);
+    });
+
+    it('retries 429 within one call', async () => {
+      emulator.failNext('getCurrentUser', { status: 429, retryAfterSeconds: 1 });
+      expect(await tracker().selfAccountId()).toBe(APP_USER.accountId);
+      expect(sleeps).toEqual([1_000]);
+    });
+  });
+
+  describe('secrets', () => {
+    it('puts no token in any error from read, moveTo, comment, accountEmail or selfAccountId', async () => {
+      const wrong = 'ATATT3xFfGF0-another-wrong-secret-token';
+      const secrets = [
+        wrong,
+        API_TOKEN,
+        Buffer.from(`${EMAIL}:${wrong}`).toString('base64'),
+        Buffer.from(`${EMAIL}:${API_TOKEN}`).toString('base64'),
+      ];
+      const ticket = seedTicket();
+      const refusedBy = tracker({ apiToken: wrong });
+      const calls: (() => Promise<unknown>)[] = [
+        () => refusedBy.read(ticket.key),
+        () => refusedBy.moveTo(ticket.key, 'Approved'),
+        () => refusedBy.comment(ticket.key, note('x')),
+        () => refusedBy.accountEmail(ALICE),
+        () => refusedBy.selfAccountId(),
+      ];
+      for (const call of calls) {
+        const error = await call().catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(TrackerRejectedError);
+        expect(error).toMatchObject({ status: 401 });
+        for (const secret of secrets) expect(exposed(error)).not.toContain(secret);
+      }
+      emulator.failNext('*', { status: 503, times: 100 });
+      const unavailable = tracker();
+      for (const call of [
+        () => unavailable.read(ticket.key),
+        () => unavailable.moveTo(ticket.key, 'Approved'),
+        () => unavailable.comment(ticket.key, note('x')),
+        () => unavailable.accountEmail(ALICE),
+        () => unavailable.selfAccountId(),
+      ]) {
+        const error = await call().catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(TrackerUnavailableError);
+        expect((error as Error).cause).toBeUndefined();
+        for (const secret of secrets) expect(exposed(error)).not.toContain(secret);
+      }
     });
   });
 });
@@ -1085,6 +1800,26 @@ describe.skipIf(!spec)(
       await jira('GET', '/rest/api/3/issue/DBA-999');
       const problems = emulator.calls.flatMap((call) => validateJiraResponse(call, call.response, theSpec()));
       expect(problems).toEqual([]);
+    });
+
+    it("answers the tracker's reads, moves, comments and account look-ups in the documented schemas", async () => {
+      const ticket = seedTicket();
+      const one = tracker();
+      await one.read(ticket.key);
+      await one.read('DBA-999');
+      await one.moveTo(ticket.key, 'Approved');
+      await one.moveTo(ticket.key, 'Done');
+      await one.comment(ticket.key, note('approved'));
+      await one.accountEmail(ALICE);
+      await one.accountEmail('557058:nobody');
+      await one.selfAccountId();
+      expect(new Set(emulator.calls.map((call) => call.operation))).toEqual(
+        new Set(['getIssue', 'getTransitions', 'doTransition', 'addComment', 'getUser', 'getCurrentUser']),
+      );
+      expect(emulator.calls.flatMap((call) => validateJiraRequest(call, theSpec()))).toEqual([]);
+      expect(emulator.calls.flatMap((call) => validateJiraResponse(call, call.response, theSpec()))).toEqual(
+        [],
+      );
     });
 
     it('catches undocumented query parameters, wrong types and repeated scalars', () => {

@@ -160,6 +160,9 @@ describe('ack Lambda: the slash command', () => {
     ['orders read 1h', 'missing &lt;justification&gt;'],
     ['orders write 1h fixing the duplicated rows', 'the justification must match'],
     ['cancel REQ-123', 'is not a request id'],
+    ['deny REQ-0K2M9Q7X', 'deny takes a request id and the reason'],
+    ['deny REQ-0K2M9Q7X no', 'deny: say in at least 5 characters why'],
+    ['approve REQ-0K2M9Q7X now', 'approve takes exactly one request id'],
   ])('refuses %j with a specific message and the usage, and publishes nothing', async (text, message) => {
     const reply = await send(slash(text));
     expect(reply.status).toBe(200);
@@ -185,6 +188,8 @@ describe('ack Lambda: the slash command', () => {
   it.each([
     ['cancel REQ-0K2M9Q7X', 'request.cancel', 'Cancellation of *REQ-0K2M9Q7X* received'],
     ['revoke req-0k2m9q7x', 'grant.revoke', 'Revocation of *REQ-0K2M9Q7X* received'],
+    ['approve REQ-0K2M9Q7X', 'request.decided', 'Approval of *REQ-0K2M9Q7X* received'],
+    ['deny REQ-0K2M9Q7X use the read replica', 'request.decided', 'Denial of *REQ-0K2M9Q7X* received'],
   ])('%j publishes %s with the acting Slack user', async (text, type, message) => {
     const reply = await send(slash(text));
     expect(reply.text).toContain(message);
@@ -443,10 +448,11 @@ describe('ack Lambda: the request form', () => {
 });
 
 describe('ack Lambda: buttons', () => {
-  function click(actionId: string, value: string, channel = 'C0APPROVALS') {
+  function click(actionId: string, value: string, channel = 'C0APPROVALS', triggerId?: string) {
     const responseUrl = slack.newResponseUrl();
     const event = toLambdaEvent(
       blockActions({
+        ...(triggerId ? { triggerId } : {}),
         actions: [{ action_id: actionId, value, type: 'button' }],
         userId: 'U0BOB0001',
         userName: 'bob',
@@ -471,7 +477,6 @@ describe('ack Lambda: buttons', () => {
         slackMessage: { channelId: 'C0APPROVALS', ts: '1763719200.000100' },
       },
     ],
-    ['request.deny', 'REQ-0K2M9Q7X', { type: 'request.decided', decision: 'deny', source: 'slack' }],
     ['grant.revoke', 'REQ-0K2M9Q7X', { type: 'grant.revoke', via: 'button' }],
     ['grant.extend', 'REQ-0K2M9Q7X:60', { type: 'grant.extend', durationMinutes: 60 }],
   ])(
@@ -500,6 +505,87 @@ describe('ack Lambda: buttons', () => {
     expect(slack.responses(responseUrl).map((r) => (r.body as { text?: string }).text)).toEqual([
       expect.stringContaining('Nothing was queued'),
     ]);
+  });
+
+  it('Deny asks for the reason in a form and publishes nothing yet', async () => {
+    const { event } = click(
+      'request.deny',
+      'REQ-0K2M9Q7X',
+      'C0APPROVALS',
+      slack.issueTriggerId({ userId: 'U0BOB0001' }),
+    );
+    expect((await send(event)).status).toBe(200);
+    expect(sns.published).toHaveLength(0);
+    const [opened] = slack.openedViews();
+    expect(opened?.view).toMatchObject({
+      callback_id: 'request.deny_reason',
+      private_metadata: JSON.stringify({
+        requestId: 'REQ-0K2M9Q7X',
+        channelId: 'C0APPROVALS',
+        ts: '1763719200.000100',
+      }),
+    });
+  });
+
+  it('offers the typed command when the deny form cannot be opened', async () => {
+    const { event, responseUrl } = click('request.deny', 'REQ-0K2M9Q7X', 'C0APPROVALS', '1234.5678.expired');
+    expect((await send(event)).status).toBe(200);
+    expect(sns.published).toHaveLength(0);
+    expect(slack.responses(responseUrl).map((r) => (r.body as { text?: string }).text)).toEqual([
+      expect.stringContaining('deny REQ-0K2M9Q7X <reason>'),
+    ]);
+  });
+
+  function denySubmission(reason: string, metadata: string, viewId = 'V0DENY0001') {
+    return toLambdaEvent(
+      viewSubmission({
+        userId: 'U0BOB0001',
+        userName: 'bob',
+        teamId: TEAM,
+        view: {
+          id: viewId,
+          callback_id: 'request.deny_reason',
+          private_metadata: metadata,
+          state: {
+            values: { deny_reason: { 'deny_reason.input': { type: 'plain_text_input', value: reason } } },
+          },
+        },
+      }),
+      signing,
+    );
+  }
+  const DENY_METADATA = JSON.stringify({
+    requestId: 'REQ-0K2M9Q7X',
+    channelId: 'C0APPROVALS',
+    ts: '1763719200.000100',
+  });
+
+  it('publishes the denial with its reason and the message to update once the form is submitted', async () => {
+    const reply = await send(denySubmission('  use the read replica  ', DENY_METADATA));
+    expect(reply.status).toBe(200);
+    expect(reply.body).toBeUndefined();
+    expect(published()).toEqual([
+      expect.objectContaining({
+        type: 'request.decided',
+        decision: 'deny',
+        requestId: 'REQ-0K2M9Q7X',
+        reason: 'use the read replica',
+        slackMessage: { channelId: 'C0APPROVALS', ts: '1763719200.000100' },
+        actor: expect.objectContaining({ userId: 'U0BOB0001' }),
+      }),
+    ]);
+  });
+
+  it.each([
+    ['a too short reason', 'no', DENY_METADATA, 'at least 5 characters'],
+    ['tampered metadata', 'use the read replica', '{"requestId":"*)(uid=*"}', 'no longer valid'],
+  ])('refuses %s in the form, publishing nothing', async (_case, reason, metadata, expected) => {
+    const reply = await send(denySubmission(reason, metadata));
+    expect(reply.body).toMatchObject({
+      response_action: 'errors',
+      errors: { deny_reason: expect.stringContaining(expected) },
+    });
+    expect(sns.published).toHaveLength(0);
   });
 
   it('ignores a button whose value is not a request id', async () => {

@@ -59,9 +59,10 @@ describe('Samba AD test server', () => {
     const approvers = ad.groups['db-approvers'];
 
     const nested = await accountNames(c, `(&(objectCategory=person)(memberOf:${IN_CHAIN}:=${approvers}))`);
-    expect(nested).toEqual([ad.users.approver.sAMAccountName]);
+    expect(nested).toEqual([ad.users.approver.sAMAccountName, ad.users.secondApprover.sAMAccountName]);
 
-    // bob is only a direct member of dba-oncall, so the plain attribute match must not see him.
+    // bob is only a direct member of dba-oncall (frank of platform-leads, one further down), so the
+    // plain attribute match must see neither.
     const direct = await accountNames(c, `(&(objectCategory=person)(memberOf=${approvers}))`);
     expect(direct).toEqual([]);
 

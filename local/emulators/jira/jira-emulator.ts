@@ -2,6 +2,24 @@ import { createHash, randomInt } from 'node:crypto';
 import { type LoopbackServer, startLoopbackServer } from '../loopback-server.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../../shared/ports/clock.js';
+import {
+  DEFAULT_WEBHOOK_MAX_RETRIES,
+  DEFAULT_WEBHOOK_TIMEOUT_MS,
+  type JiraPendingWebhook,
+  type JiraWebhookDelivery,
+  JiraWebhookDispatcher,
+  type JiraWebhookEvent,
+  type JiraWebhookRegistration,
+} from './jira-webhooks.js';
+
+export {
+  EMULATED_WEBHOOK_EVENTS,
+  type JiraPendingWebhook,
+  type JiraWebhookDelivery,
+  type JiraWebhookEvent,
+  type JiraWebhookRegistration,
+  signWebhookBody,
+} from './jira-webhooks.js';
 
 /**
  * The Jira Cloud REST v3 operations the emulator answers, named by their operationId in Atlassian's
@@ -234,6 +252,19 @@ export interface JiraEmulatorOptions {
    */
   unauthorizedBody?: 'json' | 'text';
   clock?: Clock;
+  /**
+   * How registered webhooks go out. `immediate` (default): each event is sent as it happens, without
+   * the change waiting for it (attempts run concurrently, so arrival order is not guaranteed, as in
+   * Jira); `flushWebhooks()` waits for them. `manual`: events wait in `pendingWebhooks()` until
+   * `deliverWebhooks()` sends them, in order or newest first.
+   */
+  webhookDelivery?: 'immediate' | 'manual';
+  /** Retries after a retryable failure (408, 409, 425, 429, 5xx, no connection). Default 5, as Jira Cloud. */
+  webhookMaxRetries?: number;
+  /** Wait before each retry; Jira waits minutes. Default 0. */
+  webhookRetryDelayMs?: number;
+  /** How long an attempt may take before it counts as a failed connection. Default 10 s. */
+  webhookTimeoutMs?: number;
 }
 
 // ---- recorded calls and failures --------------------------------------------------------
@@ -286,6 +317,16 @@ export interface JiraCommentSnapshot {
   created: Date;
 }
 
+/** A transition performed, and who performed it. */
+export interface JiraHistoryEntry {
+  transitionId: string;
+  from: string;
+  to: string;
+  at: Date;
+  /** The app user for transitions made through the API; the person for `transitionAs`. */
+  accountId: string;
+}
+
 export interface JiraIssueSnapshot {
   id: string;
   key: string;
@@ -299,7 +340,7 @@ export interface JiraIssueSnapshot {
   properties: Record<string, unknown>;
   comments: JiraCommentSnapshot[];
   /** Transitions performed, oldest first. */
-  history: { transitionId: string; from: string; to: string; at: Date }[];
+  history: JiraHistoryEntry[];
   created: Date;
   updated: Date;
 }
@@ -388,7 +429,7 @@ interface IssueRecord {
   reporterAccountId: string;
   properties: Map<string, unknown>;
   comments: CommentRecord[];
-  history: { transitionId: string; from: string; to: string; at: Date }[];
+  history: JiraHistoryEntry[];
   created: Date;
   updated: Date;
   indexed: IndexedView | undefined;
@@ -470,7 +511,9 @@ export const DEFAULT_PROJECTS: readonly JiraProjectFixture[] = [
  * An in-process stand-in for the slice of Jira Cloud's REST API v3 that jit-access uses, on
  * 127.0.0.1. Point a jira.js Version3Client at `url`. It keeps issues (fields, entity properties,
  * comments, workflow status), records every call, can fail the next calls, and models search as
- * eventually consistent when asked to.
+ * eventually consistent when asked to. It also sends admin webhooks (`registerWebhook`), signed,
+ * retried and duplicated as Jira Cloud does, for changes made through the API and for what people
+ * do in the UI (`transitionAs`, `commentAs`).
  */
 export class JiraEmulator {
   readonly calls: RecordedJiraCall[] = [];
@@ -492,9 +535,19 @@ export class JiraEmulator {
   private failures: PendingFailure[] = [];
   private nextIssueId: number;
   private nextCommentId = 10_000;
+  private nextChangelogId: number;
+  private readonly webhooks: JiraWebhookDispatcher;
 
   constructor(options: JiraEmulatorOptions = {}) {
     this.clock = options.clock ?? systemClock;
+    this.webhooks = new JiraWebhookDispatcher({
+      mode: options.webhookDelivery ?? 'immediate',
+      maxRetries: options.webhookMaxRetries ?? DEFAULT_WEBHOOK_MAX_RETRIES,
+      retryDelayMs: options.webhookRetryDelayMs ?? 0,
+      timeoutMs: options.webhookTimeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS,
+      clock: this.clock,
+    });
+    this.nextChangelogId = 10_000 + randomInt(0, 90_000);
     this.appUser = { ...(options.appUser ?? DEFAULT_APP_USER) };
     this.apiToken = options.apiToken ?? DEFAULT_API_TOKEN;
     this.accessToken = options.accessToken;
@@ -573,7 +626,9 @@ export class JiraEmulator {
     this.baseUrl = this.server.url;
   }
 
+  /** Stops answering; webhook attempts in flight and pending retries are abandoned. */
   async stop(): Promise<void> {
+    this.webhooks.cancel();
     const server = this.server;
     this.server = undefined;
     await server?.close();
@@ -683,14 +738,97 @@ export class JiraEmulator {
   }
 
   /**
-   * Forgets calls, issues and pending failures; keeps users, projects and workflows (and so their
-   * transition ids). Issue ids keep growing across resets, as they would on a real site.
+   * Forgets calls, issues, pending failures, webhook deliveries and webhooks not sent yet (attempts
+   * in flight are abandoned); keeps users, projects, workflows (and so their transition ids) and
+   * webhook registrations. Issue ids keep growing across resets, as they would on a real site.
    */
   reset(): void {
     this.calls.length = 0;
     this.issueStore.clear();
     this.failures = [];
+    this.webhooks.reset();
     for (const project of this.projects.values()) project.nextIssueNumber = 1;
+  }
+
+  // ---- people in the UI ----------------------------------------------------------------------
+
+  /**
+   * A person moves the issue in the UI: checks the transition (by name) is available from the
+   * current status, applies it, records who did it, and fires jira:issue_updated with a status
+   * changelog authored by that person. Project permissions are the app user's and do not apply.
+   * Throws for an unknown or deactivated account, an unknown issue or an unavailable transition.
+   */
+  transitionAs(issueIdOrKey: string, accountId: string, transitionName: string): JiraIssueSnapshot {
+    const user = this.person(accountId);
+    const issue = this.findIssue(issueIdOrKey);
+    if (!issue) throw new Error(`jira emulator: no issue ${issueIdOrKey}`);
+    const available = this.availableTransitions(issue);
+    const chosen = available.find((transition) => transition.name === transitionName);
+    if (!chosen) {
+      const names = available.map((transition) => `'${transition.name}'`).join(', ') || 'none';
+      throw new Error(
+        `jira emulator: ${user.displayName} cannot '${transitionName}' ${issue.key} from '${issue.statusName}' (available: ${names})`,
+      );
+    }
+    this.applyTransition(issue, chosen, user.accountId);
+    return this.snapshot(issue);
+  }
+
+  /**
+   * A person comments in the UI. `body` is an ADF document, or a string made into one paragraph per
+   * line. Fires jira:issue_updated (`issue_commented`, with the comment and no changelog) and
+   * comment_created. Throws for an unknown or deactivated account, an unknown issue or a bad body.
+   */
+  commentAs(issueIdOrKey: string, accountId: string, body: unknown): void {
+    const user = this.person(accountId);
+    const issue = this.findIssue(issueIdOrKey);
+    if (!issue) throw new Error(`jira emulator: no issue ${issueIdOrKey}`);
+    const document = typeof body === 'string' ? adfFromText(body) : body;
+    if (document === undefined || !isAdfDocument(document)) {
+      throw new Error('jira emulator: a comment body must be non-empty text or an Atlassian Document');
+    }
+    this.insertComment(issue, document, user.accountId);
+  }
+
+  // ---- webhooks ------------------------------------------------------------------------------
+
+  /** An admin webhook, as registered on Settings → System → WebHooks. Ids are "1", "2", ... */
+  registerWebhook(registration: JiraWebhookRegistration): { id: string } {
+    return this.webhooks.register(registration);
+  }
+
+  /** Removes a registration; deliveries already made stay recorded. False when there was none. */
+  unregisterWebhook(id: string): boolean {
+    return this.webhooks.unregister(id);
+  }
+
+  /** Resolves once every queued/in-flight delivery (with its retries) has finished. In 'manual' mode it sends nothing pending. */
+  flushWebhooks(): Promise<void> {
+    return this.webhooks.flush();
+  }
+
+  /** In 'manual' mode: events waiting to be sent (one entry per webhook), oldest first. */
+  pendingWebhooks(): JiraPendingWebhook[] {
+    return this.webhooks.pending();
+  }
+
+  /** In 'manual' mode: sends the pending events in the given order ('fifo' default, 'lifo' for out-of-order), one at a time with retries; resolves when done. */
+  deliverWebhooks(options: { order?: 'fifo' | 'lifo' } = {}): Promise<void> {
+    return this.webhooks.deliver(options.order ?? 'fifo');
+  }
+
+  /**
+   * Sends an already-sent event again, same identifier and same body (Jira's at-least-once
+   * duplicates), as one more attempt: it carries X-Atlassian-Webhook-Retry like a retry. No retries
+   * of its own. Resolves with the receiver's status. Throws for an unknown or unsent identifier.
+   */
+  redeliverWebhook(identifier: string): Promise<number | 'network_error'> {
+    return this.webhooks.redeliver(identifier);
+  }
+
+  /** Every attempt made, in the order they were made. */
+  webhookDeliveries(): JiraWebhookDelivery[] {
+    return this.webhooks.deliveries();
   }
 
   // ---- HTTP ------------------------------------------------------------------------------
@@ -797,7 +935,7 @@ export class JiraEmulator {
     const param = (name: string) => routed.params[name] ?? '';
     switch (routed.route.operation) {
       case 'createIssue':
-        return this.createIssue(call.body);
+        return this.createIssue(call.body, principal);
       case 'getIssue':
         return this.getIssue(param('issueIdOrKey'), call.query);
       case 'getIssuePropertyKeys':
@@ -813,7 +951,7 @@ export class JiraEmulator {
       case 'getTransitions':
         return this.getTransitions(param('issueIdOrKey'), call.query);
       case 'doTransition':
-        return this.doTransition(param('issueIdOrKey'), call.body);
+        return this.doTransition(param('issueIdOrKey'), call.body, principal);
       case 'searchAndReconsileIssuesUsingJql':
         return this.search({
           jql: first(call.query.jql),
@@ -872,7 +1010,7 @@ export class JiraEmulator {
 
   // ---- issues ------------------------------------------------------------------------------
 
-  private createIssue(body: unknown): Reply {
+  private createIssue(body: unknown, principal: Principal): Reply {
     if (!isRecord(body) || !isRecord(body.fields)) {
       return errorReply(400, [], { fields: 'Field "fields" is required.' });
     }
@@ -944,6 +1082,15 @@ export class JiraEmulator {
       issue.properties.set(property.key, structuredClone(property.value));
     }
     this.reindex(issue);
+    if (this.webhooks.wants('jira:issue_created')) {
+      this.fire('jira:issue_created', issue, {
+        timestamp: issue.created.getTime(),
+        webhookEvent: 'jira:issue_created',
+        issue_event_type_name: 'issue_created',
+        user: this.webhookUser(principal.accountId),
+        issue: this.webhookIssue(issue),
+      });
+    }
     return { status: 201, body: { id: issue.id, key: issue.key, self: this.issueSelf(issue) } };
   }
 
@@ -1076,16 +1223,41 @@ export class JiraEmulator {
     if (!issue.project.permissions.comment) {
       return errorReply(403, ['You do not have permission to comment on this issue.']);
     }
+    const comment = this.insertComment(issue, body.body, principal.accountId);
+    return { status: 201, body: this.commentObject(issue, comment) };
+  }
+
+  private insertComment(issue: IssueRecord, body: unknown, accountId: string): CommentRecord {
     const comment: CommentRecord = {
       id: String(this.nextCommentId++),
-      body: structuredClone(body.body),
-      authorAccountId: principal.accountId,
+      body: structuredClone(body),
+      authorAccountId: accountId,
       created: this.clock.now(),
     };
     issue.comments.push(comment);
     issue.updated = comment.created;
     this.reindex(issue);
-    return { status: 201, body: this.commentObject(issue, comment) };
+    const timestamp = comment.created.getTime();
+    if (this.webhooks.wants('jira:issue_updated')) {
+      this.fire('jira:issue_updated', issue, {
+        timestamp,
+        webhookEvent: 'jira:issue_updated',
+        issue_event_type_name: 'issue_commented',
+        user: this.webhookUser(accountId),
+        issue: this.webhookIssue(issue),
+        comment: this.webhookComment(issue, comment),
+      });
+    }
+    if (this.webhooks.wants('comment_created')) {
+      // Jira puts no `user` on comment events: the author is the comment's.
+      this.fire('comment_created', issue, {
+        timestamp,
+        webhookEvent: 'comment_created',
+        comment: this.webhookComment(issue, comment),
+        issue: this.webhookIssue(issue, ['summary', 'issuetype', 'project', 'status']),
+      });
+    }
+    return comment;
   }
 
   private getTransitions(idOrKey: string, query: Record<string, string[]>): Reply {
@@ -1116,7 +1288,7 @@ export class JiraEmulator {
     };
   }
 
-  private doTransition(idOrKey: string, body: unknown): Reply {
+  private doTransition(idOrKey: string, body: unknown, principal: Principal): Reply {
     const issue = this.visibleIssue(idOrKey);
     if (!issue) return errorReply(404, [ISSUE_NOT_FOUND_MESSAGE]);
     const transition = isRecord(body) && isRecord(body.transition) ? body.transition : undefined;
@@ -1129,12 +1301,49 @@ export class JiraEmulator {
     }
     const chosen = this.availableTransitions(issue).find((candidate) => candidate.id === String(id));
     if (!chosen) return errorReply(400, [`Transition id '${String(id)}' is not valid for this issue.`]);
-    const from = issue.statusName;
-    issue.statusName = chosen.to;
-    issue.updated = this.clock.now();
-    issue.history.push({ transitionId: chosen.id, from, to: chosen.to, at: issue.updated });
-    this.reindex(issue);
+    this.applyTransition(issue, chosen, principal.accountId);
     return { status: 204 };
+  }
+
+  /** Moves the issue, records who did it, and tells the webhooks, whoever asked (API or UI). */
+  private applyTransition(issue: IssueRecord, transition: TransitionRecord, accountId: string): void {
+    const workflow = issue.issueType.workflow;
+    const from = issue.statusName;
+    issue.statusName = transition.to;
+    issue.updated = this.clock.now();
+    issue.history.push({
+      transitionId: transition.id,
+      from,
+      to: transition.to,
+      at: issue.updated,
+      accountId,
+    });
+    this.reindex(issue);
+    if (!this.webhooks.wants('jira:issue_updated')) return;
+    const fromStatus = workflow.statuses.get(from);
+    const toStatus = workflow.statuses.get(transition.to);
+    this.fire('jira:issue_updated', issue, {
+      timestamp: issue.updated.getTime(),
+      webhookEvent: 'jira:issue_updated',
+      // A workflow transition without an event of its own fires Jira's Generic Event.
+      issue_event_type_name: 'issue_generic',
+      user: this.webhookUser(accountId),
+      issue: this.webhookIssue(issue),
+      changelog: {
+        id: String(this.nextChangelogId++),
+        items: [
+          {
+            field: 'status',
+            fieldtype: 'jira',
+            fieldId: 'status',
+            from: fromStatus?.id ?? '',
+            fromString: from,
+            to: toStatus?.id ?? '',
+            toString: transition.to,
+          },
+        ],
+      },
+    });
   }
 
   private availableTransitions(issue: IssueRecord): TransitionRecord[] {
@@ -1480,6 +1689,51 @@ export class JiraEmulator {
 
   private issueSelf(issue: IssueRecord): string {
     return `${this.url}/rest/api/3/issue/${issue.id}`;
+  }
+
+  // ---- webhook payloads ------------------------------------------------------------------------
+
+  private fire(event: JiraWebhookEvent, issue: IssueRecord, payload: Record<string, unknown>): void {
+    this.webhooks.emit(event, payload, issue.key);
+  }
+
+  /**
+   * Webhooks carry the REST v2 representation, as Jira Cloud's do: `self` links under
+   * /rest/api/2 and rich text (description, comment bodies) as wiki-markup strings, not ADF.
+   */
+  private webhookIssue(
+    issue: IssueRecord,
+    fields: IssueField[] = [...ISSUE_FIELDS],
+  ): Record<string, unknown> {
+    const out = this.fieldsOf(issue, fields);
+    if ('description' in out)
+      out.description = issue.description === null ? null : adfToWiki(issue.description);
+    if (isRecord(out.comment) && Array.isArray(out.comment.comments)) {
+      out.comment.comments = issue.comments.map((comment) => this.webhookComment(issue, comment));
+    }
+    return asRestV2({ id: issue.id, self: this.issueSelf(issue), key: issue.key, fields: out }) as Record<
+      string,
+      unknown
+    >;
+  }
+
+  private webhookComment(issue: IssueRecord, comment: CommentRecord): Record<string, unknown> {
+    const object = this.commentObject(issue, comment);
+    object.body = adfToWiki(comment.body);
+    return asRestV2(object) as Record<string, unknown>;
+  }
+
+  /** The user who made the change, as webhooks embed it: no email, no locale. */
+  private webhookUser(accountId: string): Record<string, unknown> {
+    const user = this.users.get(accountId);
+    return asRestV2(user ? this.userObject(user, false, true) : { accountId }) as Record<string, unknown>;
+  }
+
+  private person(accountId: string): JiraUserFixture {
+    const user = this.users.get(accountId);
+    if (!user) throw new Error(`jira emulator: no user with accountId ${accountId}`);
+    if (user.active === false) throw new Error(`jira emulator: ${user.displayName} is deactivated`);
+    return user;
   }
 
   private snapshot(issue: IssueRecord): JiraIssueSnapshot {
@@ -1966,4 +2220,60 @@ function lowerCaseHeaders(req: IncomingMessage): Record<string, string> {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Plain text as an ADF document, one paragraph per line; undefined for blank text. */
+function adfFromText(text: string): unknown {
+  const lines = text.split(/\r?\n/);
+  if (lines.every((line) => line.trim() === '')) return undefined;
+  return {
+    type: 'doc',
+    version: 1,
+    content: lines.map((line) =>
+      line === '' ? { type: 'paragraph' } : { type: 'paragraph', content: [{ type: 'text', text: line }] },
+    ),
+  };
+}
+
+/**
+ * ADF as the wiki-markup text Jira puts in webhooks, roughly: text, paragraphs (blank line between),
+ * hard breaks, list items and mentions (`[~accountid:...]`); marks are dropped. Anything not a
+ * document is passed through.
+ */
+function adfToWiki(document: unknown): unknown {
+  if (!isRecord(document) || document.type !== 'doc' || !Array.isArray(document.content)) return document;
+  const inline = (node: unknown): string => {
+    if (!isRecord(node)) return '';
+    if (node.type === 'text' && typeof node.text === 'string') return node.text;
+    if (node.type === 'hardBreak') return '\n';
+    if (node.type === 'mention' && isRecord(node.attrs)) return `[~accountid:${String(node.attrs.id)}]`;
+    return Array.isArray(node.content) ? node.content.map(inline).join('') : '';
+  };
+  const block = (node: unknown): string => {
+    if (!isRecord(node)) return '';
+    if (node.type === 'bulletList' || node.type === 'orderedList') {
+      const marker = node.type === 'bulletList' ? '*' : '#';
+      const items = Array.isArray(node.content) ? node.content : [];
+      return items.map((item) => `${marker} ${isRecord(item) ? blocks(item.content, '\n') : ''}`).join('\n');
+    }
+    if (node.type === 'paragraph' || node.type === 'heading' || node.type === 'text') return inline(node);
+    return Array.isArray(node.content) ? blocks(node.content, '\n') : inline(node);
+  };
+  const blocks = (nodes: unknown, separator: string): string =>
+    Array.isArray(nodes) ? nodes.map(block).join(separator) : '';
+  return blocks(document.content, '\n\n');
+}
+
+/** Moves every `self` link from /rest/api/3 to /rest/api/2, as in Jira's webhook payloads. */
+function asRestV2(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(asRestV2);
+  if (!isRecord(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    out[key] =
+      key === 'self' && typeof item === 'string'
+        ? item.replace('/rest/api/3/', '/rest/api/2/')
+        : asRestV2(item);
+  }
+  return out;
 }

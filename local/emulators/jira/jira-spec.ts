@@ -247,6 +247,38 @@ export function validateJiraResponse(
   return ajvProblems(`${operation.method} ${operation.template}: ${status} response`, validate);
 }
 
+/**
+ * Problems with a value against one of the description's component schemas (`ChangeDetails`,
+ * `UserDetails`, `IssueBean`...), read as a response: what Jira sends, so read-only properties are
+ * allowed. Empty when it conforms. For payloads no operation returns, such as webhook bodies.
+ */
+export function validateJiraSchema(
+  schemaName: string,
+  value: unknown,
+  spec: JiraPlatformSpec = loadJiraSpec(),
+): string[] {
+  const schemas = isRecord(spec.components.schemas) ? spec.components.schemas : {};
+  if (!(schemaName in schemas)) {
+    return [`${schemaName}: no such component schema in the Jira platform REST description`];
+  }
+  const ref = `#/components/schemas/${schemaName.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  const validate = compiled(spec, `schema:${schemaName}`, { $ref: ref }, 'response');
+  if (validate(withoutPrototypes(value))) return [];
+  return ajvProblems(schemaName, validate);
+}
+
+/**
+ * A copy whose objects have no prototype. ajv reads properties with `data.name`, so an object
+ * without its own `toString` (a property ChangeDetails has) would show Object.prototype's function.
+ */
+function withoutPrototypes(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutPrototypes);
+  if (!isRecord(value)) return value;
+  const copy = Object.create(null) as Record<string, unknown>;
+  for (const [key, item] of Object.entries(value)) copy[key] = withoutPrototypes(item);
+  return copy;
+}
+
 // ---- internals ----------------------------------------------------------------------------
 
 type Mode = 'request' | 'response';

@@ -184,6 +184,9 @@ const CHANGE_FIELDS: Record<keyof RequestChanges, true> = {
   requester: true,
   lease: true,
   notified: true,
+  approvals: true,
+  decision: true,
+  effects: true,
 };
 const CHANGE_KEYS = Object.keys(CHANGE_FIELDS) as (keyof RequestChanges)[];
 
@@ -262,6 +265,7 @@ export class DynamoDbRequestStore implements RequestStore {
       to: RequestState;
       changes?: RequestChanges;
       audit: NewAuditEvent;
+      expectedVersion?: number;
     },
   ): Promise<AccessRequest> {
     assertLegalMove(move);
@@ -276,7 +280,11 @@ export class DynamoDbRequestStore implements RequestStore {
     update.set('lastAudit', audit);
     update.increment('auditSequence');
     applyChanges(update, move.changes);
-    const condition = `attribute_exists(${update.name('pk')}) AND ${update.name('state')} = ${update.value(move.from)}`;
+    const versioned =
+      move.expectedVersion === undefined
+        ? ''
+        : ` AND ${update.name('version')} = ${update.value(move.expectedVersion)}`;
+    const condition = `attribute_exists(${update.name('pk')}) AND ${update.name('state')} = ${update.value(move.from)}${versioned}`;
 
     return this.conditionalUpdate('transition', requestId, update, condition, (current) => {
       return current.state === move.to && sameAudit(current.lastAudit, audit);

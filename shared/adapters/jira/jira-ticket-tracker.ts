@@ -4,9 +4,11 @@ import { InvalidRequestIdError } from '../../domain/errors.js';
 import {
   type AdfDocument,
   type AdfNode,
+  type MoveOutcome,
   REQUEST_ID_PROPERTY,
   type Ticket,
   type TicketDraft,
+  type TicketState,
   type TicketTracker,
   TrackerRejectedError,
   TrackerUnavailableError,
@@ -34,7 +36,10 @@ export interface JiraTicketTrackerOptions {
    * can browse.
    */
   readonly projectKeys?: readonly string[];
-  /** Retries after the first attempt, for 429, 5xx and network failures. Default 3. */
+  /**
+   * Retries after the first attempt, for 429, 5xx and network failures (for comments only where
+   * Jira cannot have acted: see `comment`). Default 3.
+   */
   readonly maxRetries?: number;
   /** First backoff step; doubles per retry, with jitter. Default 500 ms. */
   readonly baseRetryMs?: number;
@@ -71,7 +76,41 @@ interface SearchHit {
   key: string;
 }
 
+/** What we read of GET /issue/{id}?fields=status,project&properties=…; checked, not trusted. */
+interface IssueRead {
+  id?: unknown;
+  key?: unknown;
+  fields?: { status?: { name?: unknown } | null; project?: { key?: unknown } | null } | null;
+  properties?: Record<string, unknown> | null;
+}
+
+/** What we read of GET /issue/{id}/transitions. */
+interface TransitionsRead {
+  transitions?: { id?: unknown; isAvailable?: unknown; to?: { name?: unknown } | null }[] | null;
+}
+
+/** What we read of GET /user and GET /myself. */
+interface UserRead {
+  accountId?: unknown;
+  accountType?: unknown;
+  active?: unknown;
+  emailAddress?: unknown;
+}
+
+interface RetryPolicy {
+  /**
+   * Retry failures after which Jira may have done the work (5xx, a dropped connection or a
+   * timeout). Default true: right for reads and for writes that are idempotent or checked.
+   */
+  readonly ambiguous?: boolean;
+}
+
 const PROJECT_KEY = /^[A-Z][A-Z0-9_]{0,254}$/;
+/** A numeric issue id, or a key as Jira writes it (DBA-42); nothing else reaches a URL path. */
+const ISSUE_ID = /^\d{1,18}$/;
+const ISSUE_KEY = /^[A-Z][A-Z0-9_]{1,254}-\d{1,18}$/;
+/** Atlassian account ids: `557058:f58131cb-…`, `712020:…`, or 24 hex characters for older ones. */
+const ACCOUNT_ID = /^[A-Za-z0-9:_-]{1,128}$/;
 const MAX_SEARCH_PAGES = 5;
 const SEARCH_PAGE_SIZE = 50;
 
@@ -93,6 +132,8 @@ export class JiraTicketTracker implements TicketTracker {
   private readonly maxRetryAfterMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  /** The /myself lookup, in flight or done; dropped when it fails so the next call asks again. */
+  private selfAccount: Promise<string> | undefined;
 
   constructor(options: JiraTicketTrackerOptions) {
     this.host = options.host.replace(/\/+$/, '');
@@ -179,6 +220,185 @@ export class JiraTicketTracker implements TicketTracker {
     return this.ticket(created);
   }
 
+  /**
+   * The ticket as Jira has it now: one GET of the issue with its status, project and request id
+   * property. Undefined when Jira does not show it (missing, or not visible to the account: Jira
+   * answers 404 for both) and, with `projectKeys`, when it lives in another project: anyone who can
+   * edit an issue there can plant our property on it, so it is treated as not ours at all.
+   *
+   * `requestId` is set only when the property is `{ "requestId": <a valid request id> }`; any
+   * other value (a bare string, a number, garbage someone typed) reads as no request id.
+   */
+  async read(issueIdOrKey: string): Promise<TicketState | undefined> {
+    assertIssueIdOrKey(issueIdOrKey);
+    return this.readState(issueIdOrKey);
+  }
+
+  /**
+   * Reads the issue (its status, and its project when `projectKeys` limit them), then lists the
+   * transitions available to it now and posts the one leading to `status`. Transition ids are
+   * looked up on every call, never kept: they differ per workflow, so per issue type and project.
+   * When none leads there, the issue is read once more before answering 'no_transition': another
+   * mover may have taken it to `status` between the first read and the list.
+   *
+   * Status names are matched exactly first; only when no transition matches exactly, ignoring
+   * case. Jira keeps status names unique regardless of case, so the fallback cannot pick another
+   * status, and "approved" from a config file still finds "Approved". "Already there" compares
+   * the same way.
+   *
+   * A transition Jira refuses with 400 or 409 after we picked it means the issue moved under us
+   * (another worker, a person, or our own earlier attempt whose answer was lost). It is read once
+   * more: at `status` now → 'already_there'; moved elsewhere → 'no_transition'; not moved at all →
+   * Jira refused for another reason (a required field on the transition screen, say), which is
+   * thrown as it is, as TrackerRejectedError (400) or TrackerUnavailableError (409, a conflict).
+   *
+   * The POST is retried on 5xx like any other call: if the first attempt did move the issue, the
+   * retry is refused with 400 and the re-read reports 'already_there'.
+   */
+  async moveTo(issueIdOrKey: string, status: string): Promise<MoveOutcome> {
+    assertIssueIdOrKey(issueIdOrKey);
+    if (typeof status !== 'string' || status.trim() === '')
+      throw new TypeError('the status to move to must be a non-empty status name');
+    const before = await this.readState(issueIdOrKey);
+    if (!before) throw this.notFound(issueIdOrKey, `move ${issueIdOrKey} to "${status}"`);
+    if (sameStatus(before.status, status)) return 'already_there';
+
+    const listed = await this.retrying(`list the transitions of ${issueIdOrKey}`, () =>
+      this.client.issues.getTransitions<TransitionsRead>({ issueIdOrKey: before.id }),
+    );
+    const transitionId = pickTransition(listed, status);
+    if (transitionId === undefined) {
+      // Nothing leads there from where the issue is now, which may be `status` itself if another
+      // mover got there between our read and our list. One more read tells which.
+      const now = await this.readState(before.id);
+      return now && sameStatus(now.status, status) ? 'already_there' : 'no_transition';
+    }
+
+    try {
+      await this.retrying(`move ${issueIdOrKey} to "${status}"`, () =>
+        this.client.issues.doTransition({ issueIdOrKey: before.id, transition: { id: transitionId } }),
+      );
+      return 'moved';
+    } catch (error) {
+      if (!(error instanceof TrackerRejectedError) || (error.status !== 400 && error.status !== 409)) {
+        throw error;
+      }
+      const after = await this.readState(before.id);
+      if (!after) throw this.notFound(issueIdOrKey, `move ${issueIdOrKey} to "${status}"`);
+      if (sameStatus(after.status, status)) return 'already_there';
+      if (after.status !== before.status) return 'no_transition';
+      if (error.status === 409) {
+        // A conflict that left the status alone is another change racing ours: try again later.
+        throw new TrackerUnavailableError(`${error.message} (a conflicting update; try again later)`);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Adds the comment. Jira has no idempotency key for comments, so a retried POST whose first
+   * attempt got through posts the comment twice. Only failures where Jira cannot have acted are
+   * retried: 429 (refused at the door) and a connection that was never made. After a 5xx, a
+   * timeout or a dropped connection the comment may or may not exist: that is thrown at once as
+   * TrackerUnavailableError, leaving the choice (retry the command and risk a second comment, or
+   * not) to the caller, which knows whether the comment matters more than a duplicate.
+   *
+   * The issue is not re-read first, so `projectKeys` do not apply here: comment on tickets that
+   * came from `create`, `findByRequestId` or `read`.
+   */
+  async comment(issueIdOrKey: string, body: AdfDocument): Promise<void> {
+    assertIssueIdOrKey(issueIdOrKey);
+    await this.retrying(
+      `comment on ${issueIdOrKey}`,
+      () =>
+        this.client.issueComments.addComment<unknown>({
+          issueIdOrKey,
+          comment: toJiraDocument(body),
+        }),
+      { ambiguous: false },
+    );
+  }
+
+  /**
+   * The account's e-mail address, as Jira spells it (the caller matches it against the directory).
+   * Undefined for an account Jira does not know (404), a deactivated one, one that is not a
+   * person (`accountType` other than `atlassian`: apps, customers), and one whose profile hides
+   * the address. An id that is not shaped like an Atlassian account id is never sent: undefined.
+   */
+  async accountEmail(accountId: string): Promise<string | undefined> {
+    if (typeof accountId !== 'string' || !ACCOUNT_ID.test(accountId)) return undefined;
+    const user = await this.orNotFound(`look up account ${accountId}`, () =>
+      this.client.users.getUser<UserRead>({ accountId }),
+    );
+    if (!isRecord(user) || user.accountId !== accountId) return undefined;
+    if (user.active !== true || user.accountType !== 'atlassian') return undefined;
+    const email = user.emailAddress;
+    return typeof email === 'string' && email.trim() !== '' ? email : undefined;
+  }
+
+  /** Asked of /myself once per tracker; concurrent callers share the one call. */
+  selfAccountId(): Promise<string> {
+    this.selfAccount ??= this.retrying('read its own account', async () => {
+      const me = await this.client.myself.getCurrentUser<UserRead>();
+      if (!isRecord(me) || typeof me.accountId !== 'string' || !ACCOUNT_ID.test(me.accountId)) {
+        throw new TrackerUnavailableError('Jira answered /myself without an account id');
+      }
+      return me.accountId;
+    }).catch((error: unknown) => {
+      this.selfAccount = undefined;
+      throw error;
+    });
+    return this.selfAccount;
+  }
+
+  private async readState(issueIdOrKey: string): Promise<TicketState | undefined> {
+    const issue = await this.orNotFound(`read ${issueIdOrKey}`, () =>
+      this.client.issues.getIssue<IssueRead>({
+        issueIdOrKey,
+        fields: ['status', 'project'],
+        properties: [REQUEST_ID_PROPERTY],
+      }),
+    );
+    if (issue === undefined) return undefined;
+    const id = issue.id;
+    const key = issue.key;
+    const status = issue.fields?.status?.name;
+    const projectKey = issue.fields?.project?.key;
+    if (
+      typeof id !== 'string' ||
+      typeof key !== 'string' ||
+      typeof status !== 'string' ||
+      typeof projectKey !== 'string'
+    ) {
+      throw new TrackerUnavailableError(
+        `Jira answered the read of ${issueIdOrKey} without its id, key, status and project`,
+      );
+    }
+    if (this.projectKeys && !this.projectKeys.includes(projectKey)) return undefined;
+    const requestId = requestIdIn(issue.properties?.[REQUEST_ID_PROPERTY]);
+    return requestId === undefined
+      ? { id, key, projectKey, status }
+      : { id, key, projectKey, status, requestId };
+  }
+
+  /** `retrying`, with 404 (missing, or hidden from the account: Jira does not say which) as undefined. */
+  private async orNotFound<T>(what: string, attempt: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await this.retrying(what, attempt);
+    } catch (error) {
+      if (error instanceof TrackerRejectedError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  private notFound(issueIdOrKey: string, what: string): TrackerRejectedError {
+    const scope = this.projectKeys ? ` in ${this.projectKeys.join(', ')}` : '';
+    return new TrackerRejectedError(
+      `could not ${what}: no issue ${issueIdOrKey}${scope} visible to jit-access`,
+      404,
+    );
+  }
+
   private async searchOnce(requestId: string): Promise<SearchHit | undefined> {
     const scope = this.projectKeys ? ` AND project in (${this.projectKeys.map(jqlString).join(', ')})` : '';
     const jql = `${propertyClause(requestId)}${scope}`;
@@ -209,9 +429,10 @@ export class JiraTicketTracker implements TicketTracker {
   /**
    * Runs `attempt` until it succeeds, Jira refuses (4xx: TrackerRejectedError), or patience runs
    * out (TrackerUnavailableError). 429 waits what Retry-After says; 5xx and network failures back
-   * off exponentially with jitter.
+   * off exponentially with jitter. With `ambiguous: false`, a failure after which Jira may have
+   * done the work is not retried but thrown at once as TrackerUnavailableError.
    */
-  private async retrying<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+  private async retrying<T>(what: string, attempt: () => Promise<T>, policy: RetryPolicy = {}): Promise<T> {
     for (let retry = 0; ; retry++) {
       let failure: Failure;
       try {
@@ -229,6 +450,11 @@ export class JiraTicketTracker implements TicketTracker {
         throw new TrackerRejectedError(
           `Jira refused to ${what}: ${failure.status} ${failure.detail}`,
           failure.status,
+        );
+      }
+      if (failure.ambiguous && policy.ambiguous === false) {
+        throw new TrackerUnavailableError(
+          `could not ${what}: ${failure.status ?? 'network'} ${failure.detail}; Jira may have done it all the same, so it was not retried`,
         );
       }
       if (failure.retryAfterMs !== undefined && failure.retryAfterMs > this.maxRetryAfterMs) {
@@ -256,6 +482,46 @@ function assertRequestId(requestId: string): void {
   // Checked before it goes anywhere near JQL; the escaping below is the second line, not the first.
   if (typeof requestId !== 'string' || !isRequestId(requestId))
     throw new InvalidRequestIdError(String(requestId));
+}
+
+function assertIssueIdOrKey(issueIdOrKey: string): void {
+  // Checked before it goes into a URL path, which jira.js does not encode: "../myself" must never
+  // reach Jira as a path.
+  if (typeof issueIdOrKey !== 'string' || !(ISSUE_ID.test(issueIdOrKey) || ISSUE_KEY.test(issueIdOrKey))) {
+    const shown =
+      typeof issueIdOrKey === 'string' ? JSON.stringify(issueIdOrKey.slice(0, 40)) : typeof issueIdOrKey;
+    throw new TypeError(`${shown} is not a Jira issue id (digits) or key (like DBA-42)`);
+  }
+}
+
+/** The request id in the property's value, if it is `{ requestId: <a valid request id> }`. */
+function requestIdIn(value: unknown): string | undefined {
+  if (!isRecord(value) || Array.isArray(value)) return undefined;
+  const requestId = value[REQUEST_ID_PROPERTY_PATH];
+  return typeof requestId === 'string' && isRequestId(requestId) ? requestId : undefined;
+}
+
+function sameStatus(actual: string, wanted: string): boolean {
+  return actual === wanted || actual.toLowerCase() === wanted.toLowerCase();
+}
+
+/**
+ * The id of an available transition leading to `status`: matching the name exactly, else ignoring
+ * case. When several lead there, the first Jira lists (the order of the issue's transition
+ * buttons); any of them ends at the same status.
+ */
+function pickTransition(listed: TransitionsRead, status: string): string | undefined {
+  const candidates = (Array.isArray(listed.transitions) ? listed.transitions : []).flatMap((transition) => {
+    if (!isRecord(transition) || transition.isAvailable === false) return [];
+    const id = transition.id;
+    const to = isRecord(transition.to) ? transition.to.name : undefined;
+    if ((typeof id !== 'string' && typeof id !== 'number') || String(id) === '' || typeof to !== 'string')
+      return [];
+    return [{ id: String(id), to }];
+  });
+  const exact = candidates.find((candidate) => candidate.to === status);
+  if (exact) return exact.id;
+  return candidates.find((candidate) => candidate.to.toLowerCase() === status.toLowerCase())?.id;
 }
 
 /** jira.js types ADF with mutable arrays; copy the port's read-only document into that shape. */
@@ -287,6 +553,9 @@ export function jqlString(value: string): string {
   return `"${escaped}"`;
 }
 
+/** Network failures that happen before a request is sent, so Jira cannot have acted on it. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
 interface ResponseLike {
   status?: unknown;
   headers?: unknown;
@@ -312,7 +581,11 @@ function classify(error: unknown): Failure | undefined {
   } else {
     return undefined;
   }
-  if (!response) return { kind: 'retryable', detail: networkCode ?? 'network error', ambiguous: true };
+  if (!response) {
+    const detail = networkCode ?? 'network error';
+    // Refused or unresolvable: no request reached Jira. Anything else (reset, timeout) may have.
+    return { kind: 'retryable', detail, ambiguous: !NEVER_CONNECTED.has(detail) };
+  }
   const status = typeof response.status === 'number' ? response.status : 0;
   const detail = describeBody(response.data);
   const retryAfterMs = parseRetryAfter(headerValue(response.headers, 'retry-after'));

@@ -38,6 +38,7 @@ export function usageText(catalog: Catalog): string {
     `\`${SLASH_COMMAND} <database> <level> <duration> <justification>\`, e.g. \`${example}\``,
     `\`${SLASH_COMMAND} cancel <request id>\` cancels a request still waiting for approval`,
     `\`${SLASH_COMMAND} revoke <request id>\` ends access you were granted`,
+    `\`${SLASH_COMMAND} approve <request id>\` / \`deny <request id> <reason>\`: for approvers, like the buttons`,
     "Durations: a whole number and m, h or d (`30m`, `2h`, `1d`), up to the level's maximum.",
     '*Databases and access levels*',
     catalogSummary(catalog),
@@ -81,7 +82,7 @@ const ACTION_WORDS = {
 
 export function commandQueuedReply(action: keyof typeof ACTION_WORDS, requestId: RequestId): EphemeralReply {
   const [noun] = ACTION_WORDS[action];
-  return ephemeral(`${noun} of *${requestId}* received. I check that you may do this and DM you the result.`);
+  return ephemeral(`${noun} of *${requestId}* received. I check that you may do this and let you know.`);
 }
 
 /** Said whenever the topic refused a command: nothing happened, and the user must know it. */

@@ -36,13 +36,50 @@ export function requestPendingDm(request: AccessRequest, catalog: Catalog): Chat
   };
 }
 
-/** The approvers' channel message, with the decision buttons. */
+/**
+ * The approvers' channel message. While the request is pending it carries the decision buttons
+ * (and who approved so far); once decided, the same message shows the outcome and who decided,
+ * so nobody clicks on a request that is already settled.
+ */
 export function approvalRequestMessage(request: AccessRequest, catalog: Catalog): ChatMessage {
   const level = catalog.databases[request.database]?.levels[request.level];
+  const required = level?.approvalsRequired ?? 1;
   const who = request.requester.directoryAccount ?? request.requester.slackUserId;
   const ticket = request.ticket ? link(request.ticket.url, request.ticket.key) : '—';
+  const pending = request.state === 'PENDING_APPROVAL' || request.state === 'SUBMITTED';
+  const approvals = request.approvals ?? [];
+  const outcome = pending ? [] : [section(outcomeLine(request))];
+  const progress =
+    pending && approvals.length > 0
+      ? [context(`Approved so far by ${approvers(request)} (${approvals.length} of ${required})`)]
+      : [];
+  const buttons = pending
+    ? [
+        {
+          type: 'actions',
+          block_id: `decision:${request.requestId}`,
+          elements: [
+            {
+              type: 'button',
+              action_id: ACTION_IDS.approve,
+              style: 'primary',
+              text: { type: 'plain_text', text: 'Approve' },
+              value: request.requestId,
+            },
+            {
+              type: 'button',
+              action_id: ACTION_IDS.deny,
+              style: 'danger',
+              text: { type: 'plain_text', text: 'Deny' },
+              value: request.requestId,
+            },
+          ],
+        },
+      ]
+    : [];
+  const headline = `${who} requests ${request.database}/${request.level} for ${formatDuration({ minutes: request.durationMinutes })} (${request.requestId})`;
   return {
-    text: `${who} requests ${request.database}/${request.level} for ${formatDuration({ minutes: request.durationMinutes })} (${request.requestId})`,
+    text: pending ? headline : `${headline}: ${STATE_WORDS[request.state]}`,
     blocks: [
       section(
         `*<@${request.requester.slackUserId}>* (${escapeMrkdwn(who)}) requests ${what(request, catalog)}`,
@@ -53,7 +90,7 @@ export function approvalRequestMessage(request: AccessRequest, catalog: Catalog)
           { type: 'mrkdwn', text: `*Request*\n${request.requestId}` },
           { type: 'mrkdwn', text: `*Ticket*\n${ticket}` },
           { type: 'mrkdwn', text: `*Eligible through*\n${escapeMrkdwn(request.eligibleVia ?? '—')}` },
-          { type: 'mrkdwn', text: `*Approvals needed*\n${level?.approvalsRequired ?? 1}` },
+          { type: 'mrkdwn', text: `*Approvals needed*\n${required}` },
         ],
       },
       // User text goes in plain_text: Slack renders it verbatim, no mentions, no links.
@@ -65,28 +102,165 @@ export function approvalRequestMessage(request: AccessRequest, catalog: Catalog)
           emoji: false,
         },
       },
-      {
-        type: 'actions',
-        block_id: `decision:${request.requestId}`,
-        elements: [
-          {
-            type: 'button',
-            action_id: ACTION_IDS.approve,
-            style: 'primary',
-            text: { type: 'plain_text', text: 'Approve' },
-            value: request.requestId,
-          },
-          {
-            type: 'button',
-            action_id: ACTION_IDS.deny,
-            style: 'danger',
-            text: { type: 'plain_text', text: 'Deny' },
-            value: request.requestId,
-          },
-        ],
-      },
+      ...progress,
+      ...outcome,
+      ...buttons,
     ],
   };
+}
+
+const STATE_WORDS: Record<AccessRequest['state'], string> = {
+  SUBMITTED: 'submitted',
+  PENDING_APPROVAL: 'waiting for approval',
+  REJECTED: 'not accepted',
+  APPROVED: 'approved',
+  DENIED: 'denied',
+  CANCELLED: 'cancelled by the requester',
+  TIMED_OUT: 'timed out without a decision',
+  GRANTED: 'granted',
+  FAILED: 'failed',
+  EXPIRED: 'expired',
+  REVOKED: 'revoked',
+};
+
+/** `<@U…> (bob) in Slack and carol in Jira`: each approver once, with where they approved. */
+function approvers(request: AccessRequest): string {
+  return (request.approvals ?? [])
+    .map((approval) =>
+      approval.channel === 'slack'
+        ? `<@${approval.actorId}> (${escapeMrkdwn(approval.account)}) in Slack`
+        : `${escapeMrkdwn(approval.account)} in Jira`,
+    )
+    .join(', ');
+}
+
+function outcomeLine(request: AccessRequest): string {
+  const decision = request.decision;
+  const reason = decision?.reason ? `: ${escapeMrkdwn(decision.reason)}` : '';
+  switch (decision?.outcome) {
+    case 'approved':
+      return `:white_check_mark: *Approved* by ${approvers(request)}`;
+    case 'denied':
+      return `:no_entry: *Denied* by ${decider(decision)}${reason}`;
+    case 'cancelled':
+      return ':leftwards_arrow_with_hook: *Cancelled* by the requester';
+    default:
+      return `:information_source: This request is ${STATE_WORDS[request.state]}.`;
+  }
+}
+
+function decider(decision: NonNullable<AccessRequest['decision']>): string {
+  const account = escapeMrkdwn(decision.account ?? decision.actorId);
+  return decision.channel === 'slack' ? `<@${decision.actorId}> (${account}) in Slack` : `${account} in Jira`;
+}
+
+/** DM to the requester once the request is decided. */
+export function requestDecidedDm(request: AccessRequest, catalog: Catalog): ChatMessage {
+  const decision = request.decision;
+  const ticket = request.ticket ? ` Ticket: ${link(request.ticket.url, request.ticket.key)}.` : '';
+  switch (decision?.outcome) {
+    case 'approved':
+      return {
+        text: `Request ${request.requestId} was approved.`,
+        blocks: [
+          section(
+            `:white_check_mark: *${request.requestId}* (${what(request, catalog)}) was approved by ${approvers(request)}.${ticket}`,
+          ),
+          context(
+            `Next I create your temporary MySQL user and DM you a single-use token to fetch the credentials; the ${formatDuration({ minutes: request.durationMinutes })} start then.`,
+          ),
+        ],
+      };
+    case 'denied': {
+      const why = decision.reason ? `: ${escapeMrkdwn(decision.reason)}` : ' (no reason given)';
+      return {
+        text: `Request ${request.requestId} was denied.`,
+        blocks: [
+          section(
+            `:no_entry: *${request.requestId}* (${what(request, catalog)}) was denied by ${decider(decision)}${why}.${ticket}`,
+          ),
+          context(
+            `Ask the approver if you need to know more, or submit a new request with \`${SLASH_COMMAND}\`.`,
+          ),
+        ],
+      };
+    }
+    case 'cancelled':
+      return {
+        text: `Request ${request.requestId} is cancelled.`,
+        blocks: [
+          section(
+            `:leftwards_arrow_with_hook: *${request.requestId}* (${what(request, catalog)}) is cancelled, as you asked; approvers can no longer act on it.${ticket}`,
+          ),
+        ],
+      };
+    default:
+      return {
+        text: `Request ${request.requestId} is ${STATE_WORDS[request.state]}.`,
+        blocks: [section(`*${request.requestId}* is ${STATE_WORDS[request.state]}.`)],
+      };
+  }
+}
+
+/** Why a decision or a cancellation was not taken, for the person who tried; says what to do. */
+export type DecisionRefusal =
+  | { kind: 'unknown_request' }
+  | { kind: 'no_identity'; channel: 'slack' | 'jira' }
+  | { kind: 'no_account'; attribute: string }
+  | { kind: 'ambiguous_account'; attribute: string }
+  | { kind: 'disabled' }
+  | { kind: 'own_request' }
+  | { kind: 'not_approver'; approverGroups: readonly string[] }
+  | { kind: 'unknown_level' }
+  | { kind: 'not_pending'; state: AccessRequest['state'] }
+  | { kind: 'already_approved_by_you'; remaining: number }
+  | { kind: 'not_requester' };
+
+/** The refusal in words, without any markup, so Slack and Jira can both carry it. */
+export function decisionRefusalText(refusal: DecisionRefusal): string {
+  switch (refusal.kind) {
+    case 'unknown_request':
+      return 'there is no such request.';
+    case 'no_identity':
+      return refusal.channel === 'slack'
+        ? 'your Slack profile has no e-mail address I can match to a directory account. Ask your Slack admin to add it.'
+        : 'your Atlassian profile does not show your e-mail address to jit-access, so I cannot match you to a directory account. Set your e-mail visibility to "Anyone" in your Atlassian profile, or decide with the buttons in Slack.';
+    case 'no_account':
+      return `no directory account matches your ${refusal.attribute}. Ask IT to check your account.`;
+    case 'ambiguous_account':
+      return `more than one directory account matches your ${refusal.attribute}, so I cannot tell which is you. Ask IT to fix the duplicate.`;
+    case 'disabled':
+      return 'your directory account is disabled.';
+    case 'own_request':
+      return 'you cannot decide on your own request; another approver has to.';
+    case 'not_approver':
+      return `only members of ${refusal.approverGroups.map((g) => commonName(g)).join(' or ')} may decide on this access level.`;
+    case 'unknown_level':
+      return 'this database or level is no longer in the catalog, so nobody can approve it.';
+    case 'not_pending':
+      return `the request is already ${STATE_WORDS[refusal.state]}; nothing was changed.`;
+    case 'already_approved_by_you':
+      return `your approval is already recorded; it needs ${refusal.remaining} more from other approvers.`;
+    case 'not_requester':
+      return 'only the person who made the request can cancel it.';
+  }
+}
+
+/** Ephemeral (or DM) answer to a decision or cancellation that was not taken. */
+export function decisionRefusedMessage(
+  requestId: string,
+  action: 'approve' | 'deny' | 'cancel',
+  refusal: DecisionRefusal,
+): ChatMessage {
+  const verb = { approve: 'approval', deny: 'denial', cancel: 'cancellation' }[action];
+  const text = `Your ${verb} of ${requestId} was not taken: ${decisionRefusalText(refusal)}`;
+  return { text, blocks: [section(`:warning: ${escapeMrkdwn(text)}`)] };
+}
+
+/** Ephemeral confirmation for an approval that counted but is not enough yet. */
+export function approvalRecordedMessage(request: AccessRequest, remaining: number): ChatMessage {
+  const text = `Your approval of ${request.requestId} is recorded; it needs ${remaining} more from other approvers.`;
+  return { text, blocks: [section(`:ballot_box_with_check: ${text}`)] };
 }
 
 export type RejectionReason =

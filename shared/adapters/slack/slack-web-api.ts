@@ -68,7 +68,45 @@ export class SlackWebApi implements ChatIdentity, Notifier {
       throw transient(error, 'chat.postMessage');
     }
   }
+
+  async update(channelId: string, ts: string, message: ChatMessage): Promise<'updated' | 'gone'> {
+    try {
+      await this.client.chat.update({
+        channel: channelId,
+        ts,
+        text: message.text,
+        blocks: [...message.blocks] as never,
+      });
+      return 'updated';
+    } catch (error) {
+      if (platformError(error) === 'message_not_found') return 'gone';
+      throw transient(error, 'chat.update');
+    }
+  }
+
+  async sendEphemeral(channelId: string, userId: string, message: ChatMessage): Promise<void> {
+    try {
+      await this.client.chat.postEphemeral({
+        channel: channelId,
+        user: userId,
+        text: message.text,
+        blocks: [...message.blocks] as never,
+      });
+    } catch (error) {
+      if (!EPHEMERAL_FALLBACK_ERRORS.has(platformError(error) ?? ''))
+        throw transient(error, 'chat.postEphemeral');
+      await this.sendDirect(userId, message);
+    }
+  }
 }
+
+/** The channel cannot show this user an ephemeral message; a DM still reaches them. */
+const EPHEMERAL_FALLBACK_ERRORS = new Set([
+  'user_not_in_channel',
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+]);
 
 function platformError(error: unknown): string | undefined {
   const e = error as WebAPICallError;

@@ -20,6 +20,19 @@ describe('interpretSlashText', () => {
     ['cancel REQ-0K2M9Q7X', { kind: 'cancel', requestId: 'REQ-0K2M9Q7X' }],
     ['cancel req-0k2m9q7x', { kind: 'cancel', requestId: 'REQ-0K2M9Q7X' }],
     ['revoke REQ-0K2M9Q7X', { kind: 'revoke', requestId: 'REQ-0K2M9Q7X' }],
+    ['approve REQ-0K2M9Q7X', { kind: 'approve', requestId: 'REQ-0K2M9Q7X' }],
+    [
+      'deny req-0k2m9q7x  use the   read replica\u0007',
+      { kind: 'deny', requestId: 'REQ-0K2M9Q7X', reason: 'use the read replica' },
+    ],
+    [
+      'deny REQ-0K2M9Q7X',
+      { kind: 'invalid', problems: [expect.stringContaining('deny takes a request id and the reason')] },
+    ],
+    [
+      'approve REQ-0K2M9Q7X please',
+      { kind: 'invalid', problems: [expect.stringContaining('approve takes exactly one')] },
+    ],
   ])('%j → %j', (text, intent) => {
     expect(interpretSlashText(text, catalog)).toEqual(intent);
   });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ticketDraft } from '../../../shared/use-cases/ticket-content.js';
+import {
+  approvalRecordedComment,
+  decisionComment,
+  refusalComment,
+  ticketDraft,
+} from '../../../shared/use-cases/ticket-content.js';
 import { accessRequest } from '../../fixtures/access-request.js';
 import { exampleCatalog } from '../../fixtures/catalog.js';
 
@@ -55,5 +60,73 @@ describe('the Jira ticket draft', () => {
       /"text":"\[link\|https:\/\/evil\] <script>x<\/script> \{code\}"/,
     );
     expect(cell).not.toBeNull();
+  });
+});
+
+describe('decision comments', () => {
+  const at = '2026-11-21T10:05:00.000Z';
+  const approval = (account: string, channel: 'slack' | 'jira') => ({
+    account,
+    dn: `CN=${account}`,
+    channel,
+    actorId: channel === 'slack' ? 'U0BOB0001' : '712020:carol',
+    via: 'CN=db-approvers',
+    at,
+  });
+  const textOf = (doc: unknown) => JSON.stringify(doc);
+
+  it('names every approver and where they approved', () => {
+    const doc = decisionComment(
+      catalog,
+      accessRequest({
+        state: 'APPROVED',
+        approvals: [approval('bob', 'slack'), approval('carol', 'jira')],
+        decision: { outcome: 'approved', channel: 'jira', actorId: '712020:carol', account: 'carol', at },
+      }),
+      'moved',
+    );
+    expect(textOf(doc)).toContain('"text":"bob"');
+    expect(textOf(doc)).toContain(' (in Slack)');
+    expect(textOf(doc)).toContain(' (in Jira)');
+    expect(textOf(doc)).not.toContain('by hand');
+  });
+
+  it('asks for a manual move when the workflow had no transition', () => {
+    const doc = decisionComment(
+      catalog,
+      accessRequest({
+        state: 'DENIED',
+        decision: {
+          outcome: 'denied',
+          channel: 'slack',
+          actorId: 'U0BOB0001',
+          account: 'bob',
+          reason: 'not now',
+          at,
+        },
+      }),
+      'no_transition',
+    );
+    expect(textOf(doc)).toContain('Reason: not now');
+    expect(textOf(doc)).toContain('no transition to \\"Declined\\"');
+  });
+
+  it('records a partial approval and says how many more are needed', () => {
+    const doc = approvalRecordedComment(accessRequest({ approvals: [approval('bob', 'jira')] }), 2, {
+      status: 'To Do',
+      outcome: 'moved',
+    });
+    expect(textOf(doc)).toContain('Approval 1 of 2 recorded');
+    expect(textOf(doc)).toContain('1 more needed');
+    expect(textOf(doc)).toContain('Moved back to \\"To Do\\"');
+  });
+
+  it('mentions the person whose move was refused', () => {
+    const doc = refusalComment('712020:mallory', 'you cannot decide on your own request.', {
+      status: 'To Do',
+      outcome: 'moved',
+    });
+    expect(doc.content[0]?.content?.[0]).toEqual({ type: 'mention', attrs: { id: '712020:mallory' } });
+    expect(textOf(doc)).toContain('I moved the ticket back to \\"To Do\\"');
   });
 });

@@ -1,0 +1,105 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { JiraTicketTracker } from '../../shared/adapters/jira/jira-ticket-tracker.js';
+import { verifyJiraWebhook } from '../../shared/adapters/jira/webhook-verification.js';
+import { SnsEventPublisher } from '../../shared/adapters/sns/sns-event-publisher.js';
+import { systemClock } from '../../shared/adapters/system-clock.js';
+import { parseEnv } from '../../shared/config/env.js';
+import { loadRuntimeCatalog } from '../../shared/config/runtime-catalog.js';
+import { secretValue } from '../../shared/config/secrets.js';
+import type { Clock } from '../../shared/ports/clock.js';
+import type { EventPublisher } from '../../shared/ports/event-publisher.js';
+import type { TicketTracker } from '../../shared/ports/ticket-tracker.js';
+import { intakeJiraWebhook } from '../../shared/use-cases/jira-decision-intake.js';
+import { jiraWebhookEnvSchema } from './config.js';
+
+export type JiraWebhookHandler = (
+  event: APIGatewayProxyEventV2,
+  context?: unknown,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** What tests (and the local stack) may replace; everything else comes from the environment. */
+export interface JiraWebhookOverrides {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly publisher?: EventPublisher;
+  readonly tickets?: TicketTracker;
+}
+
+/** Composition root of the jira-webhook Lambda; the environment is validated at cold start. */
+export function createJiraWebhookHandler(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: JiraWebhookOverrides = {},
+): JiraWebhookHandler {
+  const config = parseEnv('the jira-webhook Lambda', jiraWebhookEnvSchema, env);
+  const clock = overrides.clock ?? systemClock;
+  const logger = overrides.logger ?? new Logger({ serviceName: 'jit-access-jira-webhook' });
+
+  const parts = (async () => {
+    const [catalog, secret, token, apiToken] = await Promise.all([
+      loadRuntimeCatalog(config.JIT_ACCESS_CONFIG),
+      optionalSecret(config.JIRA_WEBHOOK_SECRET, config.JIRA_WEBHOOK_SECRET_ARN),
+      optionalSecret(config.JIRA_WEBHOOK_TOKEN, config.JIRA_WEBHOOK_TOKEN_ARN),
+      overrides.tickets ? '' : secretValue(config.JIRA_API_TOKEN, config.JIRA_API_TOKEN_ARN),
+    ]);
+    const tickets =
+      overrides.tickets ??
+      new JiraTicketTracker({
+        host: config.JIRA_BASE_URL ?? catalog.global.jira.site,
+        email: config.JIRA_EMAIL,
+        apiToken,
+        projectKeys: [catalog.global.jira.projectKey],
+        // Jira waits about 10 s for an answer; leave room to answer before it gives up.
+        maxRetries: 1,
+        timeoutMs: 3000,
+      });
+    const publisher =
+      overrides.publisher ??
+      new SnsEventPublisher({ client: new SNSClient({ maxAttempts: 3 }), topicArn: config.ACCESS_TOPIC_ARN });
+    return {
+      catalog,
+      tickets,
+      publisher,
+      policy: { ...(secret ? { secret } : {}), ...(token ? { token } : {}) },
+    };
+  })();
+  parts.catch(() => {});
+
+  // Two parameters: Lambda's Node 24+ runtimes refuse callback-style (3-argument) handlers.
+  return async (event, _context) => {
+    const { catalog, tickets, publisher, policy } = await parts;
+    const verified = verifyJiraWebhook(event, policy);
+    if (!verified.ok) {
+      logger.warn('webhook refused', { status: verified.statusCode, reason: verified.reason });
+      return { statusCode: verified.statusCode, body: '' };
+    }
+    const outcome = await intakeJiraWebhook(
+      { catalog, tickets, publisher, clock },
+      verified.rawBody,
+      verified.identifier,
+    );
+    logger.info('webhook handled', {
+      outcome: outcome.kind,
+      via: verified.via,
+      ...(verified.identifier ? { webhookIdentifier: verified.identifier } : {}),
+      ...(outcome.kind === 'queued'
+        ? {
+            requestId: outcome.command.requestId,
+            decision: outcome.command.decision,
+            commandId: outcome.command.commandId,
+          }
+        : { why: outcome.why }),
+    });
+    // Jira retries a 5xx with the same identifier; everything else is final.
+    if (outcome.kind === 'retry_later') return { statusCode: 503, body: '' };
+    return { statusCode: outcome.kind === 'queued' ? 202 : 204, body: '' };
+  };
+}
+
+async function optionalSecret(
+  direct: string | undefined,
+  arn: string | undefined,
+): Promise<string | undefined> {
+  return direct === undefined && arn === undefined ? undefined : secretValue(direct, arn);
+}

@@ -1,0 +1,88 @@
+import { type DecisionRefusal, decisionRefusedMessage } from '../adapters/slack/request-messages.js';
+import type { AccessRequest } from '../domain/access-request.js';
+import type { RequestCancel } from '../messages/commands.js';
+import { type RequestStore, StaleStateError } from '../ports/request-store.js';
+import { completeDecisionEffects, type EffectDeps } from './decision-effects.js';
+import { openSlotKeyOf } from './submit-request.js';
+
+export type CancelDeps = EffectDeps & { readonly store: RequestStore };
+
+export type CancelOutcome =
+  | { kind: 'cancelled'; request: AccessRequest }
+  | { kind: 'refused'; refusal: DecisionRefusal['kind'] }
+  | { kind: 'ignored'; why: 'repeated_refusal' };
+
+/**
+ * `request.cancel` → CANCELLED, by the requester only, while the request waits for approval; the
+ * ticket is commented and closed, the approvers' message loses its buttons, the requester is told.
+ * A repeat finishes whatever a crashed attempt left undone.
+ */
+export async function cancelRequest(deps: CancelDeps, command: RequestCancel): Promise<CancelOutcome> {
+  const request = await deps.store.get(command.requestId);
+  // Refused for someone else's request even while pending: cancelling is the requester's alone.
+  if (!request || !isRequester(request, command)) {
+    return refuse(deps, command, request, request ? { kind: 'not_requester' } : { kind: 'unknown_request' });
+  }
+  if (request.state === 'CANCELLED') {
+    return { kind: 'cancelled', request: await completeDecisionEffects(deps, request) };
+  }
+  if (request.state !== 'PENDING_APPROVAL') {
+    return refuse(deps, command, request, { kind: 'not_pending', state: request.state });
+  }
+  const now = deps.clock.now().toISOString();
+  let cancelled: AccessRequest;
+  try {
+    cancelled = await deps.store.transition(request.requestId, {
+      event: 'cancel',
+      from: 'PENDING_APPROVAL',
+      to: 'CANCELLED',
+      changes: {
+        decision: { outcome: 'cancelled', channel: 'slack', actorId: command.actor.userId, at: now },
+        effects: {},
+      },
+      audit: {
+        at: now,
+        action: 'cancel',
+        actor: { kind: 'slack', id: command.actor.userId },
+        channel: 'slack',
+      },
+    });
+  } catch (error) {
+    // Decided (or cancelled by a concurrent delivery) in the meantime: answer from the new state.
+    if (error instanceof StaleStateError && error.current) return cancelRequest(deps, command);
+    throw error;
+  }
+  await deps.store.releaseOpenSlot(openSlotKeyOf(cancelled), cancelled.requestId);
+  return { kind: 'cancelled', request: await completeDecisionEffects(deps, cancelled) };
+}
+
+function isRequester(request: AccessRequest, command: RequestCancel): boolean {
+  return (
+    request.requester.slackUserId === command.actor.userId &&
+    request.requester.slackTeamId === command.actor.teamId
+  );
+}
+
+async function refuse(
+  deps: CancelDeps,
+  command: RequestCancel,
+  request: AccessRequest | undefined,
+  refusal: DecisionRefusal,
+): Promise<CancelOutcome> {
+  const { first } = await deps.store.rememberCommand(`refused:${command.commandId}`, command.requestId);
+  if (!first) return { kind: 'ignored', why: 'repeated_refusal' };
+  if (request) {
+    await deps.store.appendAudit(request.requestId, {
+      at: deps.clock.now().toISOString(),
+      action: 'cancel.refused',
+      actor: { kind: 'slack', id: command.actor.userId },
+      channel: 'slack',
+      reason: refusal.kind,
+    });
+  }
+  await deps.notifier.sendDirect(
+    command.actor.userId,
+    decisionRefusedMessage(command.requestId, 'cancel', refusal),
+  );
+  return { kind: 'refused', refusal: refusal.kind };
+}

@@ -1,0 +1,76 @@
+import { approvalRequestMessage, requestDecidedDm } from '../adapters/slack/request-messages.js';
+import type { Catalog } from '../config/catalog-schema.js';
+import type { AccessRequest, DecisionEffects } from '../domain/access-request.js';
+import type { Notifier } from '../ports/chat.js';
+import type { Clock } from '../ports/clock.js';
+import { type RequestStore, StaleStateError } from '../ports/request-store.js';
+import type { MoveOutcome, TicketTracker } from '../ports/ticket-tracker.js';
+import { decisionComment } from './ticket-content.js';
+
+export interface EffectDeps {
+  readonly catalog: Catalog;
+  readonly store: RequestStore;
+  readonly tickets: TicketTracker;
+  readonly notifier: Notifier;
+  readonly clock: Clock;
+}
+
+/**
+ * Tells everyone about a decision already stored: the ticket (moved and commented), the approvers'
+ * message (buttons replaced by the outcome), the requester (a DM). Each is flagged on the request
+ * once done, so a redelivery after a crash finishes only what is missing.
+ */
+export async function completeDecisionEffects(
+  deps: EffectDeps,
+  request: AccessRequest,
+): Promise<AccessRequest> {
+  const decision = request.decision;
+  if (!decision) return request;
+  let current = request;
+  const statuses = deps.catalog.global.jira.statuses;
+
+  if (!current.effects?.ticket) {
+    if (current.ticket) {
+      const target = { approved: statuses.approved, denied: statuses.denied, cancelled: statuses.closed }[
+        decision.outcome
+      ];
+      const moved: MoveOutcome = await deps.tickets.moveTo(current.ticket.key, target);
+      await deps.tickets.comment(current.ticket.key, decisionComment(deps.catalog, current, moved));
+    }
+    current = await recordEffects(deps, current, { ticket: true });
+  }
+  if (!current.effects?.approversMessage) {
+    const message = current.slack.approversMessage;
+    if (message) {
+      await deps.notifier.update(
+        message.channelId,
+        message.ts,
+        approvalRequestMessage(current, deps.catalog),
+      );
+    }
+    current = await recordEffects(deps, current, { approversMessage: true });
+  }
+  if (!current.effects?.requester) {
+    await deps.notifier.sendDirect(current.requester.slackUserId, requestDecidedDm(current, deps.catalog));
+    current = await recordEffects(deps, current, { requester: true });
+  }
+  return current;
+}
+
+/** Sets effect flags on the latest version of the request, whatever else changed meanwhile. */
+export async function recordEffects(
+  deps: Pick<EffectDeps, 'store'>,
+  request: AccessRequest,
+  flags: DecisionEffects,
+): Promise<AccessRequest> {
+  for (let current = request; ;) {
+    try {
+      return await deps.store.update(current.requestId, current.version, {
+        effects: { ...current.effects, ...flags },
+      });
+    } catch (error) {
+      if (!(error instanceof StaleStateError) || !error.current) throw error;
+      current = error.current;
+    }
+  }
+}

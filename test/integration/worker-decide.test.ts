@@ -1,0 +1,851 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { createAckHandler } from '../../lambdas/ack/wiring.js';
+import { createJiraWebhookHandler } from '../../lambdas/jira-webhook/wiring.js';
+import { createWorkerHandler } from '../../lambdas/worker/wiring.js';
+import { startDynalite } from '../../local/dynalite.js';
+import type { LoopbackServer } from '../../local/emulators/loopback-server.js';
+import { JiraEmulator, type JiraWorkflowFixture } from '../../local/emulators/jira/jira-emulator.js';
+import { SlackEmulator } from '../../local/emulators/slack/slack-emulator.js';
+import { SnsEmulator } from '../../local/emulators/sns/sns-emulator.js';
+import { serveFunctionUrl } from '../../local/function-url.js';
+import {
+  blockActions,
+  slashCommand,
+  toLambdaEvent,
+  viewSubmission,
+} from '../../local/slack/signed-request.js';
+import {
+  createRequestTable,
+  DynamoDbRequestStore,
+} from '../../shared/adapters/dynamodb/dynamodb-request-store.js';
+import { jiraWebhookSignature } from '../../shared/adapters/jira/webhook-verification.js';
+import type { AccessRequest } from '../../shared/domain/access-request.js';
+import { SnsEventPublisher } from '../../shared/adapters/sns/sns-event-publisher.js';
+import {
+  COMMAND_VERSION,
+  parseTopicCommand,
+  type RequestSubmitted,
+  type TopicCommand,
+} from '../../shared/messages/commands.js';
+
+/*
+ * Decisions end to end, on the real Samba AD and dynalite, with the Slack, Jira and SNS emulators:
+ * Slack buttons go through the ack Lambda, Jira moves through signed webhooks to the jira-webhook
+ * Lambda, both publish to the topic, and the worker decides. No credentials exist yet at this
+ * stage: every test also checks that nothing went past APPROVED.
+ */
+
+const ad = inject('activeDirectory');
+const TEAM = 'T0JITTEAM';
+const APPROVERS = 'C0APPROVALS';
+const SIGNING_SECRET = 'decide-e2e-signing-secret-0123456789';
+const WEBHOOK_SECRET = 'decide-e2e-webhook-secret-0123456789';
+
+type Person = 'alice' | 'bob' | 'frank' | 'carol' | 'dave' | 'hidden';
+const PEOPLE: Record<Person, { slackId: string; jiraId: string; email: string; name: string }> = {
+  alice: {
+    slackId: 'U0ALICE01',
+    jiraId: '712020:alice',
+    email: ad.users.engineer.mail,
+    name: 'Alice Engineer',
+  },
+  bob: { slackId: 'U0BOB0001', jiraId: '712020:bob', email: ad.users.approver.mail, name: 'Bob Approver' },
+  frank: {
+    slackId: 'U0FRANK01',
+    jiraId: '712020:frank',
+    email: ad.users.secondApprover.mail,
+    name: 'Frank Approver',
+  },
+  carol: {
+    slackId: 'U0CAROL01',
+    jiraId: '712020:carol',
+    email: ad.users.disabled.mail,
+    name: 'Carol Disabled',
+  },
+  dave: { slackId: 'U0DAVE001', jiraId: '712020:dave', email: ad.users.noGroups.mail, name: 'Dave Nogroups' },
+  // An approver whose Atlassian profile hides the e-mail: Jira cannot tell jit-access who they are.
+  hidden: {
+    slackId: 'U0HIDDEN1',
+    jiraId: '712020:hidden',
+    email: ad.users.approver.mail,
+    name: 'Bob Hidden',
+  },
+};
+
+/** Approve and Decline both ways, and a way back, as a DBA team's workflow would have them. */
+const WORKFLOW: JiraWorkflowFixture = {
+  name: 'jit-access decisions',
+  statuses: [
+    { name: 'To Do', category: 'new' },
+    { name: 'Approved', category: 'indeterminate' },
+    { name: 'Declined', category: 'done' },
+    { name: 'Access Granted', category: 'indeterminate' },
+    { name: 'Done', category: 'done' },
+  ],
+  transitions: [
+    { name: 'Approve', from: ['To Do', 'Declined'], to: 'Approved' },
+    { name: 'Decline', from: ['To Do', 'Approved'], to: 'Declined' },
+    { name: 'Back to review', from: ['Approved', 'Declined'], to: 'To Do' },
+    { name: 'Cancel', from: ['To Do'], to: 'Done' },
+    { name: 'Grant access', from: ['Approved'], to: 'Access Granted' },
+    { name: 'Close', from: ['Access Granted'], to: 'Done' },
+  ],
+};
+
+let clockNow = new Date('2026-11-21T10:00:00Z');
+const clock = { now: () => clockNow };
+const slack = new SlackEmulator({
+  teamId: TEAM,
+  users: (Object.keys(PEOPLE) as Person[]).map((p) => ({
+    id: PEOPLE[p].slackId,
+    name: p,
+    realName: PEOPLE[p].name,
+    email: PEOPLE[p].email,
+  })),
+  channels: [{ id: APPROVERS, name: 'db-approvals' }],
+  clock,
+});
+const jira = new JiraEmulator({
+  clock,
+  webhookDelivery: 'manual',
+  workflows: [WORKFLOW],
+  projects: [
+    {
+      key: 'DBA',
+      name: 'Database Access',
+      issueTypes: [{ name: 'Access Request', workflow: WORKFLOW.name }],
+    },
+  ],
+  users: (Object.keys(PEOPLE) as Person[]).map((p) => ({
+    accountId: PEOPLE[p].jiraId,
+    displayName: PEOPLE[p].name,
+    emailAddress: PEOPLE[p].email,
+    emailVisible: p !== 'hidden',
+  })),
+});
+const sns = new SnsEmulator();
+let dynamo: { endpoint: string; stop(): Promise<void> };
+let webhookUrl: LoopbackServer;
+let webhookHandler: ReturnType<typeof createJiraWebhookHandler>;
+let mainWebhookId = '';
+function registerMainWebhook(): void {
+  ({ id: mainWebhookId } = jira.registerWebhook({
+    url: `${webhookUrl.url}/jira/webhook`,
+    secret: WEBHOOK_SECRET,
+    events: ['jira:issue_updated'],
+  }));
+}
+let topicArn = '';
+let table = '';
+let catalogPath = '';
+let workerEnv: Record<string, string> = {};
+const logLines: string[] = [];
+
+function capturingLogger(service: string): Logger {
+  const logger = new Logger({ serviceName: service, logLevel: 'DEBUG' });
+  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+    const original = logger[level].bind(logger) as (...args: unknown[]) => void;
+    (logger as unknown as Record<string, (...args: unknown[]) => void>)[level] = (...args: unknown[]) => {
+      logLines.push(
+        JSON.stringify(args, (_k, v) => (v instanceof Error ? { name: v.name, message: v.message } : v)),
+      );
+      original(...args);
+    };
+  }
+  return logger;
+}
+
+function catalogYaml(): string {
+  return `version: 1
+global:
+  jira:
+    site: https://example.atlassian.net
+    projectKey: DBA
+    issueType: Access Request
+    statuses: { approved: Approved, denied: Declined, granted: Access Granted, closed: Done }
+  decisionTimeout: 8h
+  slack:
+    approversChannel: ${APPROVERS}
+  vault:
+    wrapTtl: 5m
+databases:
+  orders:
+    host: orders.db.internal
+    vaultConnection: orders-mysql
+    environment: prod
+    levels:
+      read:
+        grants: ["GRANT SELECT ON orders.* TO '{{name}}'@'%'"]
+        defaultDuration: 1h
+        maxDuration: 4h
+        requesterGroups: ["${ad.groups['eng-db-readers']}"]
+        # eng-db-readers approves too: the requester and the disabled account are then in an
+        # approver group, so it is the self-approval and disabled checks that must refuse them.
+        approverGroups: ["${ad.groups['db-approvers']}", "${ad.groups['eng-db-readers']}"]
+      write:
+        grants: ["GRANT SELECT, UPDATE ON orders.* TO '{{name}}'@'%'"]
+        defaultDuration: 30m
+        maxDuration: 2h
+        requesterGroups: ["${ad.groups['eng-db-readers']}"]
+        approverGroups: ["${ad.groups['db-approvers']}"]
+        approvalsRequired: 2
+`;
+}
+
+const store = () =>
+  new DynamoDbRequestStore({
+    client: new DynamoDBClient({ endpoint: dynamo.endpoint }),
+    tableName: table,
+    clock,
+  });
+
+function ack() {
+  return createAckHandler(
+    {
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_BOT_TOKEN: slack.token,
+      ACCESS_TOPIC_ARN: topicArn,
+      SLACK_API_URL: slack.apiUrl,
+      JIT_ACCESS_CONFIG: catalogPath,
+    },
+    { clock, logger: capturingLogger('ack') },
+  );
+}
+
+const signed = (request: Parameters<typeof toLambdaEvent>[0]) =>
+  toLambdaEvent(request, { signingSecret: SIGNING_SECRET, timestamp: Math.floor(clockNow.getTime() / 1000) });
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  await Promise.all([slack.start(), jira.start(), sns.start()]);
+  catalogPath = join(mkdtempSync(join(tmpdir(), 'jit-decide-')), 'jit-access.config.yaml');
+  writeFileSync(catalogPath, catalogYaml());
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_SNS: sns.url,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+  });
+  topicArn = sns.createTopic('jit-decide');
+  workerEnv = {
+    SLACK_BOT_TOKEN: slack.token,
+    SLACK_API_URL: slack.apiUrl,
+    LDAP_URL: ad.ldapsUrl,
+    LDAP_SECURITY: 'ldaps',
+    LDAP_CA_CERT: readFileSync(ad.caCertPath, 'utf8'),
+    LDAP_TLS_SERVER_NAME: ad.tlsServerName,
+    LDAP_BIND_DN: ad.serviceAccount.dn,
+    LDAP_BIND_PASSWORD: ad.serviceAccount.password,
+    LDAP_BASE_DN: ad.baseDn,
+    JIRA_EMAIL: jira.credentials.email,
+    JIRA_API_TOKEN: jira.credentials.apiToken,
+    JIRA_BASE_URL: jira.url,
+    JIT_ACCESS_CONFIG: catalogPath,
+  };
+  const webhook = createJiraWebhookHandler(
+    {
+      JIRA_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      JIRA_EMAIL: jira.credentials.email,
+      JIRA_API_TOKEN: jira.credentials.apiToken,
+      JIRA_BASE_URL: jira.url,
+      ACCESS_TOPIC_ARN: topicArn,
+      JIT_ACCESS_CONFIG: catalogPath,
+    },
+    { clock, logger: capturingLogger('jira-webhook') },
+  );
+  webhookHandler = webhook;
+  webhookUrl = await serveFunctionUrl('jira-webhook', webhook);
+  registerMainWebhook();
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([slack.stop(), jira.stop(), sns.stop(), dynamo.stop(), webhookUrl.close()]);
+});
+
+let unsubscribe: () => void = () => {};
+beforeEach(async () => {
+  unsubscribe();
+  clockNow = new Date('2026-11-21T10:00:00Z');
+  slack.reset();
+  jira.reset();
+  sns.reset();
+  logLines.length = 0;
+  table = `decide-${process.pid}-${randomUUID().slice(0, 8)}`;
+  await createRequestTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), table);
+  const worker = createWorkerHandler({ ...workerEnv, REQUESTS_TABLE: table } as NodeJS.ProcessEnv, {
+    clock,
+    logger: capturingLogger('worker'),
+  });
+  ({ unsubscribe } = sns.subscribe(topicArn, (event) => worker(event, { awsRequestId: randomUUID() })));
+});
+
+/** Lets every webhook, topic message and the ticket moves they cause play out. */
+async function settle(): Promise<void> {
+  for (let round = 0; round < 6; round++) {
+    await sns.drain();
+    if (jira.pendingWebhooks().length === 0) break;
+    await jira.deliverWebhooks();
+  }
+  await sns.drain();
+  expect(sns.deliveryErrors).toEqual([]);
+}
+
+/** A request from alice, verified and waiting for approval, with its ticket and approvers message. */
+async function pendingRequest(
+  level: 'read' | 'write' = 'read',
+): Promise<{ requestId: string; ticket: string }> {
+  const n = randomUUID()
+    .replace(/-/g, '')
+    .slice(0, 8)
+    .toUpperCase()
+    .replace(/[ILOU]/g, '7');
+  const command: RequestSubmitted = {
+    type: 'request.submitted',
+    version: COMMAND_VERSION,
+    commandId: `submit:${randomUUID().replace(/-/g, '')}`,
+    issuedAt: clockNow.toISOString(),
+    requestId: `REQ-${n}`,
+    requester: { kind: 'slack', userId: PEOPLE.alice.slackId, teamId: TEAM, userName: 'alice' },
+    via: 'slash_command',
+    target: { database: 'orders', level },
+    durationMinutes: 30,
+    justification: 'INC-1234 checking stuck orders',
+  };
+  await publishCommand(command);
+  await settle();
+  const request = await store().get(command.requestId);
+  expect(request?.state).toBe('PENDING_APPROVAL');
+  return { requestId: command.requestId, ticket: request?.ticket?.key ?? '' };
+}
+
+const approversMessage = (requestId: string) =>
+  slack.messagesIn(APPROVERS).find((m) => !m.ephemeral && m.text.includes(requestId));
+
+/** `person` clicks Approve on the approvers' message. */
+async function clickApprove(person: Person, requestId: string, actionTs = `${Date.now() / 1000}`) {
+  const message = approversMessage(requestId);
+  const reply = await ack()(
+    signed(
+      blockActions({
+        actions: [{ action_id: 'request.approve', value: requestId, type: 'button', action_ts: actionTs }],
+        userId: PEOPLE[person].slackId,
+        userName: person,
+        teamId: TEAM,
+        channel: { id: APPROVERS },
+        message: { ts: message?.ts ?? '1.1' },
+        responseUrl: slack.newResponseUrl(),
+      }),
+    ),
+    {},
+  );
+  expect(reply.statusCode).toBe(200);
+}
+
+/** `person` clicks Deny and submits the reason form. */
+async function clickDeny(person: Person, requestId: string, reason = 'use the read replica instead') {
+  const message = approversMessage(requestId);
+  const reply = await ack()(
+    signed(
+      viewSubmission({
+        userId: PEOPLE[person].slackId,
+        userName: person,
+        teamId: TEAM,
+        view: {
+          callback_id: 'request.deny_reason',
+          private_metadata: JSON.stringify({ requestId, channelId: APPROVERS, ts: message?.ts }),
+          state: {
+            values: { deny_reason: { 'deny_reason.input': { type: 'plain_text_input', value: reason } } },
+          },
+        },
+      }),
+    ),
+    {},
+  );
+  expect(reply.statusCode).toBe(200);
+}
+
+/** `person` moves the ticket in Jira's UI; the signed webhook follows. */
+function jiraMove(person: Person, ticket: string, transition: 'Approve' | 'Decline' | 'Back to review') {
+  jira.transitionAs(ticket, PEOPLE[person].jiraId, transition);
+}
+
+/** Publishes through the real SNS client, as the ack Lambda does. */
+async function publishCommand(command: TopicCommand): Promise<void> {
+  await new SnsEventPublisher({ client: new SNSClient({}), topicArn }).publish(command);
+}
+
+const audit = async (requestId: string) => (await store().auditTrail(requestId)).map((e) => e.action);
+const ephemeralsTo = (person: Person) =>
+  slack.messagesIn(APPROVERS).filter((m) => m.ephemeral && m.user === PEOPLE[person].slackId);
+const dmsTo = (person: Person) => slack.messagesIn(PEOPLE[person].slackId).filter((m) => !m.ephemeral);
+const commentsOn = (ticket: string) =>
+  (jira.issue(ticket)?.comments ?? []).map((c) => JSON.stringify(c.body));
+const hasButtons = (requestId: string) =>
+  JSON.stringify(approversMessage(requestId)?.blocks).includes('request.approve');
+
+/** Nothing past the decision: no grant was attempted (there is no credential broker yet). */
+async function expectNothingMinted(requestId: string) {
+  const request = (await store().get(requestId)) as AccessRequest;
+  expect(['GRANTED', 'EXPIRED', 'REVOKED', 'FAILED']).not.toContain(request.state);
+  expect(await audit(requestId)).not.toContain('grant');
+  expect(jira.issue(request.ticket?.key ?? '')?.status).not.toBe('Access Granted');
+}
+
+describe('decisions: the done-when paths', () => {
+  it('a Jira approval (signed webhook) by an approver two groups deep → APPROVED, told everywhere', async () => {
+    const { requestId, ticket } = await pendingRequest();
+    jiraMove('frank', ticket, 'Approve');
+    await settle();
+
+    const request = await store().get(requestId);
+    expect(request).toMatchObject({
+      state: 'APPROVED',
+      approvals: [
+        { account: 'frank', channel: 'jira', actorId: PEOPLE.frank.jiraId, via: ad.groups['db-approvers'] },
+      ],
+      decision: { outcome: 'approved', channel: 'jira', account: 'frank' },
+      effects: { ticket: true, approversMessage: true, requester: true },
+    });
+    expect(jira.issue(ticket)?.status).toBe('Approved');
+    expect(commentsOn(ticket).join()).toContain('Approved');
+    expect(hasButtons(requestId)).toBe(false);
+    expect(JSON.stringify(approversMessage(requestId)?.blocks)).toContain('*Approved* by frank in Jira');
+    expect(dmsTo('alice').at(-1)?.text).toBe(`Request ${requestId} was approved.`);
+    expect(await audit(requestId)).toEqual(['submit', 'requester.verified', 'open', 'approve']);
+    await expectNothingMinted(requestId);
+  });
+
+  it('a Slack Approve by an approver through a nested group → APPROVED, ticket transitioned and commented', async () => {
+    const { requestId, ticket } = await pendingRequest();
+    await clickApprove('bob', requestId);
+    await settle();
+
+    expect(await store().get(requestId)).toMatchObject({
+      state: 'APPROVED',
+      approvals: [{ account: 'bob', channel: 'slack', via: ad.groups['db-approvers'] }],
+    });
+    const issue = jira.issue(ticket);
+    expect(issue?.status).toBe('Approved');
+    // Moved by jit-access through the workflow's own transition, looked up by its target status.
+    expect(issue?.history.at(-1)).toMatchObject({
+      from: 'To Do',
+      to: 'Approved',
+      accountId: jira.appUser.accountId,
+    });
+    expect(commentsOn(ticket).at(-1)).toContain('bob');
+    expect(commentsOn(ticket).at(-1)).toContain(' (in Slack)');
+    const message = approversMessage(requestId);
+    expect(message?.history).toHaveLength(1);
+    expect(JSON.stringify(message?.blocks)).toContain('*Approved* by <@U0BOB0001> (bob) in Slack');
+    expect(hasButtons(requestId)).toBe(false);
+    expect(dmsTo('alice').at(-1)?.text).toBe(`Request ${requestId} was approved.`);
+    // The echo of jit-access's own move came back as a webhook and was ignored.
+    expect(jira.webhookDeliveries().some((d) => d.status === 204)).toBe(true);
+    expect(await audit(requestId)).toEqual(['submit', 'requester.verified', 'open', 'approve']);
+    await expectNothingMinted(requestId);
+  });
+});
+
+describe('decisions: who may approve', () => {
+  it.each([
+    ['the requester (in an approver group)', 'alice', 'own_request', 'you cannot decide on your own request'],
+    ['a user in no approver group', 'dave', 'not_approver', 'only members of db-approvers or eng-db-readers'],
+    ['a disabled approver', 'carol', 'disabled', 'your directory account is disabled'],
+  ] as const)(
+    'refuses a Slack approval by %s: still pending, told, recorded',
+    async (_who, person, kind, text) => {
+      const { requestId, ticket } = await pendingRequest();
+      await clickApprove(person, requestId);
+      await settle();
+
+      expect((await store().get(requestId))?.state).toBe('PENDING_APPROVAL');
+      expect(ephemeralsTo(person).map((m) => m.text)).toEqual([expect.stringContaining(text)]);
+      const trail = await store().auditTrail(requestId);
+      expect(trail.at(-1)).toMatchObject({
+        action: 'approve.refused',
+        channel: 'slack',
+        reason: expect.stringContaining(kind),
+      });
+      expect(jira.issue(ticket)?.status).toBe('To Do');
+      expect(hasButtons(requestId)).toBe(true);
+      await expectNothingMinted(requestId);
+    },
+  );
+
+  it.each([
+    ['the requester', 'alice', 'you cannot decide on your own request'],
+    ['a user in no approver group', 'dave', 'only members of'],
+    ['a disabled approver', 'carol', 'your directory account is disabled'],
+    ['an approver whose profile hides the e-mail', 'hidden', 'does not show your e-mail address'],
+  ] as const)(
+    'refuses a Jira approval by %s: commented, ticket moved back, still pending',
+    async (_who, person, text) => {
+      const { requestId, ticket } = await pendingRequest();
+      jiraMove(person, ticket, 'Approve');
+      await settle();
+
+      expect((await store().get(requestId))?.state).toBe('PENDING_APPROVAL');
+      expect(jira.issue(ticket)?.status).toBe('To Do');
+      const comment = jira.issue(ticket)?.comments.at(-1);
+      expect(JSON.stringify(comment?.body)).toContain(text);
+      expect(JSON.stringify(comment?.body)).toContain(PEOPLE[person].jiraId);
+      expect((await store().auditTrail(requestId)).at(-1)).toMatchObject({
+        action: 'approve.refused',
+        channel: 'jira',
+      });
+      await expectNothingMinted(requestId);
+    },
+  );
+
+  it('takes a second approval, when one is needed, once: the second approver is told it is already approved', async () => {
+    const { requestId } = await pendingRequest();
+    await clickApprove('bob', requestId);
+    await settle();
+    await clickApprove('frank', requestId);
+    await settle();
+
+    const request = await store().get(requestId);
+    expect(request?.state).toBe('APPROVED');
+    expect(request?.approvals?.map((a) => a.account)).toEqual(['bob']);
+    expect(ephemeralsTo('frank').map((m) => m.text)).toEqual([expect.stringContaining('already approved')]);
+    expect((await audit(requestId)).filter((a) => a === 'approve')).toHaveLength(1);
+    expect(dmsTo('alice').filter((m) => m.text.includes('was approved'))).toHaveLength(1);
+    await expectNothingMinted(requestId);
+  });
+
+  it('two approvals needed, the same person twice (Slack, then Jira) → still pending', async () => {
+    const { requestId, ticket } = await pendingRequest('write');
+    await clickApprove('bob', requestId);
+    await settle();
+    jiraMove('bob', ticket, 'Approve');
+    await settle();
+
+    const request = await store().get(requestId);
+    expect(request?.state).toBe('PENDING_APPROVAL');
+    expect(request?.approvals?.map((a) => a.account)).toEqual(['bob']);
+    expect(jira.issue(ticket)?.status).toBe('To Do');
+    expect(JSON.stringify(jira.issue(ticket)?.comments.at(-1)?.body)).toContain(
+      'your approval is already recorded',
+    );
+    expect(JSON.stringify(approversMessage(requestId)?.blocks)).toContain('(1 of 2)');
+    expect(hasButtons(requestId)).toBe(true);
+    await expectNothingMinted(requestId);
+  });
+
+  it('two approvals needed, two approvers (Jira, then Slack) → APPROVED once both are in', async () => {
+    const { requestId, ticket } = await pendingRequest('write');
+    jiraMove('frank', ticket, 'Approve');
+    await settle();
+    // One of two: the ticket goes back to review and says so.
+    expect((await store().get(requestId))?.state).toBe('PENDING_APPROVAL');
+    expect(jira.issue(ticket)?.status).toBe('To Do');
+    expect(commentsOn(ticket).at(-1)).toContain('Approval 1 of 2 recorded');
+
+    await clickApprove('bob', requestId);
+    await settle();
+    const request = await store().get(requestId);
+    expect(request?.state).toBe('APPROVED');
+    expect(request?.approvals?.map((a) => `${a.account}/${a.channel}`)).toEqual(['frank/jira', 'bob/slack']);
+    expect(jira.issue(ticket)?.status).toBe('Approved');
+    expect(await audit(requestId)).toEqual([
+      'submit',
+      'requester.verified',
+      'open',
+      'approval.recorded',
+      'approve',
+    ]);
+    await expectNothingMinted(requestId);
+  });
+});
+
+describe('decisions: a request decides once', () => {
+  it('refuses an approval after a denial, and tells the approver', async () => {
+    const { requestId, ticket } = await pendingRequest();
+    await clickDeny('bob', requestId, 'use the read replica instead');
+    await settle();
+    expect(await store().get(requestId)).toMatchObject({
+      state: 'DENIED',
+      decision: { outcome: 'denied', account: 'bob', reason: 'use the read replica instead' },
+    });
+    expect(jira.issue(ticket)?.status).toBe('Declined');
+    expect(commentsOn(ticket).at(-1)).toContain('Reason: use the read replica instead');
+    expect(JSON.stringify(dmsTo('alice').at(-1)?.blocks)).toContain('use the read replica instead');
+
+    await clickApprove('frank', requestId);
+    jiraMove('frank', ticket, 'Approve');
+    await settle();
+    expect((await store().get(requestId))?.state).toBe('DENIED');
+    expect(ephemeralsTo('frank').map((m) => m.text)).toEqual([expect.stringContaining('already denied')]);
+    // The Jira move is undone: the ticket goes back to the status of the real outcome.
+    expect(jira.issue(ticket)?.status).toBe('Declined');
+    expect((await audit(requestId)).filter((a) => a === 'approve.refused')).toHaveLength(2);
+    await expectNothingMinted(requestId);
+  });
+
+  it('refuses a denial after an approval', async () => {
+    const { requestId, ticket } = await pendingRequest();
+    await clickApprove('bob', requestId);
+    await settle();
+    await clickDeny('frank', requestId);
+    jiraMove('frank', ticket, 'Decline');
+    await settle();
+    expect((await store().get(requestId))?.state).toBe('APPROVED');
+    expect(jira.issue(ticket)?.status).toBe('Approved');
+    expect((await audit(requestId)).filter((a) => a === 'deny.refused')).toHaveLength(2);
+    expect(dmsTo('alice').filter((m) => m.text.includes('denied'))).toHaveLength(0);
+    await expectNothingMinted(requestId);
+  });
+
+  it('the Slack and Jira paths racing on the same request end in exactly one outcome', async () => {
+    const { requestId, ticket } = await pendingRequest();
+    // frank approves in Jira while bob denies in Slack; both reach the worker together.
+    jiraMove('frank', ticket, 'Approve');
+    await Promise.all([clickDeny('bob', requestId), jira.deliverWebhooks()]);
+    await settle();
+
+    const request = (await store().get(requestId)) as AccessRequest;
+    expect(['APPROVED', 'DENIED']).toContain(request.state);
+    const trail = await audit(requestId);
+    expect(trail.filter((a) => a === 'approve' || a === 'deny')).toHaveLength(1);
+    expect(trail.filter((a) => a.endsWith('.refused'))).toHaveLength(1);
+    // The ticket ends where the request is, whichever side won.
+    expect(jira.issue(ticket)?.status).toBe(request.state === 'APPROVED' ? 'Approved' : 'Declined');
+    expect(dmsTo('alice').filter((m) => /was (approved|denied)/.test(m.text))).toHaveLength(1);
+    await expectNothingMinted(requestId);
+  });
+});
+
+describe('the jira-webhook Lambda', () => {
+  /** The exact body Jira sends for frank approving, captured without anyone acting on it. */
+  async function capturedApproval(): Promise<{ requestId: string; ticket: string; body: string }> {
+    const { requestId, ticket } = await pendingRequest();
+    let body = '';
+    const capture = await serveFunctionUrl('capture', async (event) => {
+      body = event.body ?? '';
+      return { statusCode: 204 };
+    });
+    jira.unregisterWebhook(mainWebhookId);
+    const { id } = jira.registerWebhook({ url: capture.url, secret: WEBHOOK_SECRET });
+    try {
+      jiraMove('frank', ticket, 'Approve');
+      await jira.deliverWebhooks();
+    } finally {
+      jira.unregisterWebhook(id);
+      registerMainWebhook();
+      await capture.close();
+    }
+    expect(body).toContain('jira:issue_updated');
+    return { requestId, ticket, body };
+  }
+
+  function webhookEvent(body: string, headers: Record<string, string>): APIGatewayProxyEventV2 {
+    return {
+      version: '2.0',
+      routeKey: '$default',
+      rawPath: '/jira/webhook',
+      rawQueryString: '',
+      headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+      requestContext: {
+        accountId: 'anonymous',
+        apiId: 'x',
+        domainName: 'x.lambda-url.eu-west-1.on.aws',
+        domainPrefix: 'x',
+        http: {
+          method: 'POST',
+          path: '/jira/webhook',
+          protocol: 'HTTP/1.1',
+          sourceIp: '13.52.5.96',
+          userAgent: 'x',
+        },
+        requestId: randomUUID(),
+        routeKey: '$default',
+        stage: '$default',
+        time: clockNow.toUTCString(),
+        timeEpoch: clockNow.getTime(),
+      },
+      body,
+      isBase64Encoded: false,
+    };
+  }
+
+  it.each([
+    ['forged', (body: string) => ({ body, headers: { 'x-hub-signature': `sha256=${'0f'.repeat(32)}` } })],
+    ['unsigned', (body: string) => ({ body, headers: {} as Record<string, string> })],
+    [
+      're-signed with a wrong secret',
+      (body: string) => ({
+        body,
+        headers: { 'x-hub-signature': jiraWebhookSignature('not-the-secret-0123456789', body) },
+      }),
+    ],
+    [
+      'signed, then edited to name another approver',
+      (body: string) => ({
+        body: body.replaceAll(PEOPLE.frank.jiraId, PEOPLE.bob.jiraId),
+        headers: { 'x-hub-signature': jiraWebhookSignature(WEBHOOK_SECRET, body) },
+      }),
+    ],
+  ])('answers a %s webhook 401 and queues nothing', async (_case, make) => {
+    const { requestId, body } = await capturedApproval();
+    const before = sns.publishedTo(topicArn).length;
+    const attempt = make(body);
+    const reply = await webhookHandler(
+      webhookEvent(attempt.body, { ...attempt.headers, 'x-atlassian-webhook-identifier': randomUUID() }),
+      {},
+    );
+    expect(reply.statusCode).toBe(401);
+    await settle();
+    expect(sns.publishedTo(topicArn)).toHaveLength(before);
+    expect((await store().get(requestId))?.state).toBe('PENDING_APPROVAL');
+    await expectNothingMinted(requestId);
+  });
+
+  it('takes the genuine body, signed with the secret, as one approval', async () => {
+    const { requestId, body } = await capturedApproval();
+    const reply = await webhookHandler(
+      webhookEvent(body, {
+        'x-hub-signature': jiraWebhookSignature(WEBHOOK_SECRET, body),
+        'x-atlassian-webhook-identifier': randomUUID(),
+      }),
+      {},
+    );
+    expect(reply.statusCode).toBe(202);
+    await settle();
+    expect((await store().get(requestId))?.state).toBe('APPROVED');
+  });
+
+  it('acts once on the same webhook delivered three times', async () => {
+    const { requestId, ticket } = await pendingRequest();
+    jiraMove('frank', ticket, 'Approve');
+    const [event] = jira.pendingWebhooks();
+    await settle();
+    // Jira's duplicates carry the same identifier and body; the ticket still says Approved.
+    expect(await jira.redeliverWebhook(event?.identifier ?? '')).toBe(202);
+    expect(await jira.redeliverWebhook(event?.identifier ?? '')).toBe(202);
+    await settle();
+
+    const request = await store().get(requestId);
+    expect(request?.state).toBe('APPROVED');
+    expect(request?.approvals?.map((a) => a.account)).toEqual(['frank']);
+    expect(await audit(requestId)).toEqual(['submit', 'requester.verified', 'open', 'approve']);
+    expect(commentsOn(ticket)).toHaveLength(1);
+    expect(dmsTo('alice').filter((m) => m.text.includes('was approved'))).toHaveLength(1);
+    expect(approversMessage(requestId)?.history).toHaveLength(1);
+    await expectNothingMinted(requestId);
+  });
+
+  it('a repeated partial approval is stale once the ticket went back to review, and changes nothing', async () => {
+    const { requestId, ticket } = await pendingRequest('write');
+    jiraMove('frank', ticket, 'Approve');
+    const [event] = jira.pendingWebhooks();
+    await settle();
+    expect(await jira.redeliverWebhook(event?.identifier ?? '')).toBe(204);
+    await settle();
+    expect((await store().get(requestId))?.approvals?.map((a) => a.account)).toEqual(['frank']);
+    expect((await audit(requestId)).filter((a) => a === 'approval.recorded')).toHaveLength(1);
+  });
+
+  it('ignores a webhook whose status no longer matches the ticket (late, out of order)', async () => {
+    const { requestId, ticket } = await pendingRequest();
+    jiraMove('frank', ticket, 'Approve');
+    jiraMove('frank', ticket, 'Back to review');
+    // Delivered newest first: by the time "→ Approved" arrives, Jira says To Do.
+    await jira.deliverWebhooks({ order: 'lifo' });
+    await settle();
+    expect((await store().get(requestId))?.state).toBe('PENDING_APPROVAL');
+    expect(jira.webhookDeliveries().map((d) => d.status)).toEqual([204, 204]);
+    expect(logLines.join('\n')).toContain('status_moved_on');
+  });
+
+  it('answers 204 to events it does not act on, and queues nothing', async () => {
+    const { ticket } = await pendingRequest();
+    const before = sns.publishedTo(topicArn).length;
+    jira.commentAs(ticket, PEOPLE.bob.jiraId, 'Looks fine to me, approving in a minute');
+    await jira.deliverWebhooks();
+    expect(jira.webhookDeliveries().at(-1)?.status).toBe(204);
+    expect(sns.publishedTo(topicArn)).toHaveLength(before);
+  });
+
+  it('never logs the webhook secret, the Jira token, the Slack token or a raw body', async () => {
+    const { requestId, ticket } = await pendingRequest();
+    jiraMove('frank', ticket, 'Approve');
+    await settle();
+    expect((await store().get(requestId))?.state).toBe('APPROVED');
+    const logs = logLines.join('\n');
+    for (const secret of [WEBHOOK_SECRET, jira.credentials.apiToken, slack.token, SIGNING_SECRET]) {
+      expect(logs).not.toContain(secret);
+    }
+    expect(logs).not.toContain('changelog');
+    expect(logs).not.toContain('sha256=');
+  });
+});
+
+describe('cancel', () => {
+  async function cancel(person: Person, requestId: string) {
+    const reply = await ack()(
+      signed(
+        slashCommand({
+          text: `cancel ${requestId}`,
+          userId: PEOPLE[person].slackId,
+          userName: person,
+          teamId: TEAM,
+          channelId: 'C0INCIDENT',
+        }),
+      ),
+      {},
+    );
+    expect(reply.statusCode).toBe(200);
+    await settle();
+  }
+
+  it('by the requester while pending → CANCELLED, ticket commented and closed, buttons gone', async () => {
+    const { requestId, ticket } = await pendingRequest();
+    await cancel('alice', requestId);
+    expect(await store().get(requestId)).toMatchObject({
+      state: 'CANCELLED',
+      decision: { outcome: 'cancelled' },
+    });
+    expect(jira.issue(ticket)?.status).toBe('Done');
+    expect(commentsOn(ticket).at(-1)).toContain('Cancelled');
+    expect(hasButtons(requestId)).toBe(false);
+    expect(dmsTo('alice').at(-1)?.text).toBe(`Request ${requestId} is cancelled.`);
+    // The slot is free again: alice can ask anew for the same level.
+    await pendingRequest();
+  });
+
+  it('refuses someone else cancelling, and cancelling a decided request', async () => {
+    const { requestId } = await pendingRequest();
+    await cancel('bob', requestId);
+    expect((await store().get(requestId))?.state).toBe('PENDING_APPROVAL');
+    expect(dmsTo('bob').at(-1)?.text).toContain('only the person who made the request can cancel it');
+
+    await clickApprove('frank', requestId);
+    await settle();
+    await cancel('alice', requestId);
+    expect((await store().get(requestId))?.state).toBe('APPROVED');
+    expect(dmsTo('alice').at(-1)?.text).toContain('the request is already approved');
+    expect((await audit(requestId)).filter((a) => a === 'cancel.refused')).toHaveLength(2);
+  });
+
+  it('a cancel delivered twice cancels once and tells once', async () => {
+    const { requestId } = await pendingRequest();
+    await cancel('alice', requestId);
+    const [published] = sns
+      .publishedTo(topicArn)
+      .filter((m) => m.attributes.type?.StringValue === 'request.cancel');
+    const command = parseTopicCommand(published?.message ?? '');
+    await publishCommand(command);
+    await settle();
+    expect((await audit(requestId)).filter((a) => a === 'cancel')).toHaveLength(1);
+    expect(dmsTo('alice').filter((m) => m.text.includes('is cancelled'))).toHaveLength(1);
+  });
+});
