@@ -4,7 +4,7 @@ import type { AccessRequest, DecisionEffects } from '../domain/access-request.js
 import type { Notifier } from '../ports/chat.js';
 import type { Clock } from '../ports/clock.js';
 import { type RequestStore, StaleStateError } from '../ports/request-store.js';
-import type { MoveOutcome, TicketTracker } from '../ports/ticket-tracker.js';
+import { type MoveOutcome, type TicketTracker, TrackerRejectedError } from '../ports/ticket-tracker.js';
 import { decisionComment } from './ticket-content.js';
 
 export interface EffectDeps {
@@ -34,8 +34,21 @@ export async function completeDecisionEffects(
       const target = { approved: statuses.approved, denied: statuses.denied, cancelled: statuses.closed }[
         decision.outcome
       ];
-      const moved: MoveOutcome = await deps.tickets.moveTo(current.ticket.key, target);
-      await deps.tickets.comment(current.ticket.key, decisionComment(deps.catalog, current, moved));
+      try {
+        const moved: MoveOutcome = await deps.tickets.moveTo(current.ticket.key, target);
+        await deps.tickets.comment(current.ticket.key, decisionComment(deps.catalog, current, moved));
+      } catch (error) {
+        // Jira refusing (a permission or workflow problem) must not keep the requester waiting
+        // for their answer; the decision stands and the audit trail says the ticket lags.
+        if (!(error instanceof TrackerRejectedError)) throw error;
+        await deps.store.appendAudit(current.requestId, {
+          at: deps.clock.now().toISOString(),
+          action: 'ticket.not_updated',
+          actor: { kind: 'system', id: 'worker' },
+          channel: 'system',
+          reason: error.message,
+        });
+      }
     }
     current = await recordEffects(deps, current, { ticket: true });
   }

@@ -285,18 +285,21 @@ beforeEach(async () => {
     clock,
     logger: capturingLogger('worker'),
   });
-  ({ unsubscribe } = sns.subscribe(topicArn, (event) => worker(event, { awsRequestId: randomUUID() })));
+  // Lambda invokes an SNS subscriber asynchronously and retries a failure twice.
+  ({ unsubscribe } = sns.subscribe(topicArn, (event) => worker(event, { awsRequestId: randomUUID() }), {
+    redeliverOnError: 2,
+  }));
 });
 
 /** Lets every webhook, topic message and the ticket moves they cause play out. */
-async function settle(): Promise<void> {
+async function settle(options: { failedAttempts?: number } = {}): Promise<void> {
   for (let round = 0; round < 6; round++) {
     await sns.drain();
     if (jira.pendingWebhooks().length === 0) break;
     await jira.deliverWebhooks();
   }
   await sns.drain();
-  expect(sns.deliveryErrors).toEqual([]);
+  expect(sns.deliveryErrors).toHaveLength(options.failedAttempts ?? 0);
 }
 
 /** A request from alice, verified and waiting for approval, with its ticket and approvers message. */
@@ -621,6 +624,72 @@ describe('decisions: a request decides once', () => {
     expect(jira.issue(ticket)?.status).toBe(request.state === 'APPROVED' ? 'Approved' : 'Declined');
     expect(dmsTo('alice').filter((m) => /was (approved|denied)/.test(m.text))).toHaveLength(1);
     await expectNothingMinted(requestId);
+  });
+});
+
+describe('decisions: failures on the way', () => {
+  it('Jira refusing the transition does not hold the decision back: approved, told, and audited', async () => {
+    const { requestId, ticket } = await pendingRequest();
+    jira.failNext('doTransition', { status: 403, body: { errorMessages: ['You do not have permission'] } });
+    await clickApprove('bob', requestId);
+    await settle();
+    expect(await store().get(requestId)).toMatchObject({ state: 'APPROVED', effects: { ticket: true } });
+    expect(jira.issue(ticket)?.status).toBe('To Do');
+    expect((await store().auditTrail(requestId)).at(-1)).toMatchObject({
+      action: 'ticket.not_updated',
+      reason: expect.stringContaining('403'),
+    });
+    expect(dmsTo('alice').at(-1)?.text).toBe(`Request ${requestId} was approved.`);
+    expect(hasButtons(requestId)).toBe(false);
+  });
+
+  it('Slack failing after the decision was stored: the redelivery finishes the rest, nothing twice', async () => {
+    const { requestId, ticket } = await pendingRequest();
+    slack.failNext('chat.update', { error: 'internal_error' });
+    await clickApprove('bob', requestId);
+    await settle({ failedAttempts: 1 });
+    expect(await store().get(requestId)).toMatchObject({
+      state: 'APPROVED',
+      effects: { ticket: true, approversMessage: true, requester: true },
+    });
+    expect(jira.issue(ticket)?.history.filter((h) => h.to === 'Approved')).toHaveLength(1);
+    expect(commentsOn(ticket)).toHaveLength(1);
+    expect(approversMessage(requestId)?.history).toHaveLength(1);
+    expect(dmsTo('alice').filter((m) => m.text.includes('was approved'))).toHaveLength(1);
+    expect((await audit(requestId)).filter((a) => a === 'approve')).toHaveLength(1);
+  });
+
+  it('the directory down during a decision → the delivery fails for a retry; the retry decides', async () => {
+    const { requestId } = await pendingRequest();
+    unsubscribe();
+    // Nothing listens on port 9 of the loopback: this worker cannot reach a directory.
+    const cutOff = createWorkerHandler(
+      { ...workerEnv, LDAP_URL: 'ldaps://127.0.0.1:9', REQUESTS_TABLE: table } as NodeJS.ProcessEnv,
+      { clock, logger: capturingLogger('worker') },
+    );
+    ({ unsubscribe } = sns.subscribe(topicArn, (event) => cutOff(event, { awsRequestId: randomUUID() })));
+    await clickApprove('bob', requestId);
+    await settle({ failedAttempts: 1 });
+    expect((await store().get(requestId))?.state).toBe('PENDING_APPROVAL');
+    // Nobody was told anything wrong: the approval is neither refused nor lost.
+    expect(ephemeralsTo('bob')).toHaveLength(0);
+    expect(await audit(requestId)).not.toContain('approve.refused');
+
+    unsubscribe();
+    const worker = createWorkerHandler({ ...workerEnv, REQUESTS_TABLE: table } as NodeJS.ProcessEnv, {
+      clock,
+      logger: capturingLogger('worker'),
+    });
+    ({ unsubscribe } = sns.subscribe(topicArn, (event) => worker(event, { awsRequestId: randomUUID() })));
+    const decided = sns
+      .publishedTo(topicArn)
+      .find((m) => m.attributes.type?.StringValue === 'request.decided');
+    await publishCommand(parseTopicCommand(decided?.message ?? ''));
+    await settle({ failedAttempts: 1 });
+    expect(await store().get(requestId)).toMatchObject({
+      state: 'APPROVED',
+      approvals: [{ account: 'bob' }],
+    });
   });
 });
 
