@@ -56,9 +56,10 @@ export interface TicketTracker {
   /**
    * Moves the ticket to the status named `status` through whichever available transition leads
    * there. Transition ids differ per workflow and site, so they are looked up, never configured.
+   * A missing ticket is a TrackerRejectedError (404).
    */
   moveTo(issueIdOrKey: string, status: string): Promise<MoveOutcome>;
-  /** Adds a comment as the jit-access account. */
+  /** Adds a comment as the jit-access account; a missing ticket is a TrackerRejectedError (404). */
   comment(issueIdOrKey: string, body: AdfDocument): Promise<void>;
   /**
    * The e-mail address of a person's Jira account, when Jira shows it to jit-access; undefined

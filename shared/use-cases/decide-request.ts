@@ -18,7 +18,7 @@ import {
   type UserLookupAttribute,
 } from '../ports/directory.js';
 import { type RequestStore, StaleStateError } from '../ports/request-store.js';
-import type { MoveOutcome, TicketTracker } from '../ports/ticket-tracker.js';
+import { type MoveOutcome, type TicketTracker, TrackerRejectedError } from '../ports/ticket-tracker.js';
 import { completeDecisionEffects } from './decision-effects.js';
 import { openSlotKeyOf } from './submit-request.js';
 import { approvalRecordedComment, refusalComment } from './ticket-content.js';
@@ -274,15 +274,41 @@ async function announcePartialApproval(
   }
   const ticketKey = command.jira?.issueKey ?? request.ticket?.key;
   if (ticketKey) {
-    let movedBack: { status: string; outcome: MoveOutcome } | undefined;
-    if (command.jira) {
-      const status = command.jira.fromStatus;
-      movedBack = { status, outcome: await deps.tickets.moveTo(ticketKey, status) };
-    }
-    await deps.tickets.comment(ticketKey, approvalRecordedComment(request, required, movedBack));
+    await ticketMayRefuse(deps, request, async () => {
+      let movedBack: { status: string; outcome: MoveOutcome } | undefined;
+      if (command.jira) {
+        const status = command.jira.fromStatus;
+        movedBack = { status, outcome: await deps.tickets.moveTo(ticketKey, status) };
+      }
+      await deps.tickets.comment(ticketKey, approvalRecordedComment(request, required, movedBack));
+    });
   }
   if (command.actor.kind === 'slack') {
     await tellSlackActor(deps, command, approvalRecordedMessage(request, remaining));
+  }
+}
+
+/**
+ * Runs a ticket update that Jira may refuse for good (permissions, a workflow without the
+ * transition, a deleted ticket): the decision or refusal stands, and the audit trail says so.
+ * Jira being unreachable still fails the command, so it is retried.
+ */
+async function ticketMayRefuse(
+  deps: DecideDeps,
+  request: AccessRequest | undefined,
+  update: () => Promise<void>,
+): Promise<void> {
+  try {
+    await update();
+  } catch (error) {
+    if (!(error instanceof TrackerRejectedError) || !request) throw error;
+    await deps.store.appendAudit(request.requestId, {
+      at: deps.clock.now().toISOString(),
+      action: 'ticket.not_updated',
+      actor: { kind: 'system', id: 'worker' },
+      channel: 'system',
+      reason: error.message,
+    });
   }
 }
 
@@ -312,7 +338,8 @@ async function refuse(
   if (command.actor.kind === 'slack') {
     await tellSlackActor(deps, command, decisionRefusedMessage(command.requestId, command.decision, refusal));
   } else {
-    await answerInJira(deps, command, command.actor.accountId, request, reason);
+    const { accountId } = command.actor;
+    await ticketMayRefuse(deps, request, () => answerInJira(deps, command, accountId, request, reason));
   }
   return { kind: 'refused', refusal: refusal.kind };
 }

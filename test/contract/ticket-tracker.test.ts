@@ -841,7 +841,7 @@ describe('JiraTicketTracker: reading, moving, commenting, accounts', () => {
     it('moves an issue once when two moves race: one moved, one already_there, one transition in the history', async () => {
       const ticket = seedTicket('Approved');
       // Both read "Approved" and list the transitions before either post is answered.
-      emulator.setLatency((call) => (call.operation === 'doTransition' ? 40 : 0));
+      emulator.setLatency((call) => (call.operation === 'doTransition' ? 100 : 0));
       const outcomes = await Promise.all([
         tracker().moveTo(ticket.key, 'Access Granted'),
         tracker().moveTo(ticket.key, 'Access Granted'),
@@ -871,7 +871,7 @@ describe('JiraTicketTracker: reading, moving, commenting, accounts', () => {
       emulator.setLatency((call) => {
         if (call.operation !== 'doTransition' || racing) return 0;
         racing = move();
-        return 50;
+        return 200;
       });
       return { done: () => racing ?? Promise.resolve() };
     }
@@ -916,7 +916,7 @@ describe('JiraTicketTracker: reading, moving, commenting, accounts', () => {
         racing = jira('POST', `/rest/api/3/issue/${ticket.key}/transitions`, {
           body: { transition: { id: ids.Approve } },
         });
-        return 50;
+        return 200;
       });
       expect(await tracker().moveTo(ticket.key, 'Approved')).toBe('already_there');
       await racing;
