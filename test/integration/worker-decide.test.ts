@@ -334,7 +334,12 @@ const approversMessage = (requestId: string) =>
   slack.messagesIn(APPROVERS).find((m) => !m.ephemeral && m.text.includes(requestId));
 
 /** `person` clicks Approve on the approvers' message. */
-async function clickApprove(person: Person, requestId: string, actionTs = `${Date.now() / 1000}`) {
+async function clickApprove(
+  person: Person,
+  requestId: string,
+  actionTs = `${Date.now() / 1000}`,
+  channelId = APPROVERS,
+) {
   const message = approversMessage(requestId);
   const reply = await ack()(
     signed(
@@ -343,7 +348,7 @@ async function clickApprove(person: Person, requestId: string, actionTs = `${Dat
         userId: PEOPLE[person].slackId,
         userName: person,
         teamId: TEAM,
-        channel: { id: APPROVERS },
+        channel: { id: channelId },
         message: { ts: message?.ts ?? '1.1' },
         responseUrl: slack.newResponseUrl(),
       }),
@@ -483,6 +488,14 @@ describe('decisions: who may approve', () => {
       await expectNothingMinted(requestId);
     },
   );
+
+  it('tells a refused clicker by DM when the channel cannot show them an ephemeral message', async () => {
+    slack.addChannel({ id: 'C0PRIVATE', name: 'dba-private', members: [PEOPLE.bob.slackId] });
+    const { requestId } = await pendingRequest();
+    await clickApprove('dave', requestId, undefined, 'C0PRIVATE');
+    await settle();
+    expect(dmsTo('dave').map((m) => m.text)).toEqual([expect.stringContaining('only members of')]);
+  });
 
   it.each([
     ['the requester', 'alice', 'you cannot decide on your own request'],
