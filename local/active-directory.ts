@@ -19,13 +19,7 @@ import { freePort } from './free-port.js';
 import { requireBinary } from './require-binary.js';
 
 export type ActiveDirectoryUserName =
-  | 'engineer'
-  | 'approver'
-  | 'secondApprover'
-  | 'disabled'
-  | 'noGroups'
-  | 'duplicateMailA'
-  | 'duplicateMailB';
+  'engineer' | 'approver' | 'secondApprover' | 'disabled' | 'noGroups' | 'duplicateMailA' | 'duplicateMailB';
 
 export type ActiveDirectoryGroupName = 'eng-db-readers' | 'db-approvers' | 'dba-oncall' | 'platform-leads';
 
