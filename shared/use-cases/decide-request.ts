@@ -18,8 +18,8 @@ import {
   type UserLookupAttribute,
 } from '../ports/directory.js';
 import { type RequestStore, StaleStateError } from '../ports/request-store.js';
-import { type MoveOutcome, type TicketTracker, TrackerRejectedError } from '../ports/ticket-tracker.js';
-import { completeDecisionEffects } from './decision-effects.js';
+import type { MoveOutcome, TicketTracker } from '../ports/ticket-tracker.js';
+import { completeDecisionEffects, ticketMayRefuse } from './decision-effects.js';
 import { openSlotKeyOf } from './submit-request.js';
 import { approvalRecordedComment, refusalComment } from './ticket-content.js';
 
@@ -285,30 +285,6 @@ async function announcePartialApproval(
   }
   if (command.actor.kind === 'slack') {
     await tellSlackActor(deps, command, approvalRecordedMessage(request, remaining));
-  }
-}
-
-/**
- * Runs a ticket update that Jira may refuse for good (permissions, a workflow without the
- * transition, a deleted ticket): the decision or refusal stands, and the audit trail says so.
- * Jira being unreachable still fails the command, so it is retried.
- */
-async function ticketMayRefuse(
-  deps: DecideDeps,
-  request: AccessRequest | undefined,
-  update: () => Promise<void>,
-): Promise<void> {
-  try {
-    await update();
-  } catch (error) {
-    if (!(error instanceof TrackerRejectedError) || !request) throw error;
-    await deps.store.appendAudit(request.requestId, {
-      at: deps.clock.now().toISOString(),
-      action: 'ticket.not_updated',
-      actor: { kind: 'system', id: 'worker' },
-      channel: 'system',
-      reason: error.message,
-    });
   }
 }
 

@@ -34,21 +34,12 @@ export async function completeDecisionEffects(
       const target = { approved: statuses.approved, denied: statuses.denied, cancelled: statuses.closed }[
         decision.outcome
       ];
-      try {
-        const moved: MoveOutcome = await deps.tickets.moveTo(current.ticket.key, target);
-        await deps.tickets.comment(current.ticket.key, decisionComment(deps.catalog, current, moved));
-      } catch (error) {
-        // Jira refusing (a permission or workflow problem) must not keep the requester waiting
-        // for their answer; the decision stands and the audit trail says the ticket lags.
-        if (!(error instanceof TrackerRejectedError)) throw error;
-        await deps.store.appendAudit(current.requestId, {
-          at: deps.clock.now().toISOString(),
-          action: 'ticket.not_updated',
-          actor: { kind: 'system', id: 'worker' },
-          channel: 'system',
-          reason: error.message,
-        });
-      }
+      const key = current.ticket.key;
+      const decided = current;
+      await ticketMayRefuse(deps, current, async () => {
+        const moved: MoveOutcome = await deps.tickets.moveTo(key, target);
+        await deps.tickets.comment(key, decisionComment(deps.catalog, decided, moved));
+      });
     }
     current = await recordEffects(deps, current, { ticket: true });
   }
@@ -68,6 +59,30 @@ export async function completeDecisionEffects(
     current = await recordEffects(deps, current, { requester: true });
   }
   return current;
+}
+
+/**
+ * Runs a ticket update that Jira may refuse for good (permissions, a workflow without the
+ * transition, a deleted ticket): the decision stands, and the audit trail says the ticket lags.
+ * Jira being unreachable still fails the command, so it is retried.
+ */
+export async function ticketMayRefuse(
+  deps: Pick<EffectDeps, 'store' | 'clock'>,
+  request: AccessRequest | undefined,
+  update: () => Promise<void>,
+): Promise<void> {
+  try {
+    await update();
+  } catch (error) {
+    if (!(error instanceof TrackerRejectedError) || !request) throw error;
+    await deps.store.appendAudit(request.requestId, {
+      at: deps.clock.now().toISOString(),
+      action: 'ticket.not_updated',
+      actor: { kind: 'system', id: 'worker' },
+      channel: 'system',
+      reason: error.message,
+    });
+  }
 }
 
 /** Sets effect flags on the latest version of the request, whatever else changed meanwhile. */

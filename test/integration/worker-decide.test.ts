@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -35,6 +34,7 @@ import {
   type RequestSubmitted,
   type TopicCommand,
 } from '../../shared/messages/commands.js';
+import { capturingLogger as captureLogs } from '../fixtures/capturing-logger.js';
 
 /*
  * Decisions end to end, on the real Samba AD and dynalite, with the Slack, Jira and SNS emulators:
@@ -149,19 +149,7 @@ let catalogPath = '';
 let workerEnv: Record<string, string> = {};
 const logLines: string[] = [];
 
-function capturingLogger(service: string): Logger {
-  const logger = new Logger({ serviceName: service, logLevel: 'DEBUG' });
-  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
-    const original = logger[level].bind(logger) as (...args: unknown[]) => void;
-    (logger as unknown as Record<string, (...args: unknown[]) => void>)[level] = (...args: unknown[]) => {
-      logLines.push(
-        JSON.stringify(args, (_k, v) => (v instanceof Error ? { name: v.name, message: v.message } : v)),
-      );
-      original(...args);
-    };
-  }
-  return logger;
-}
+const capturingLogger = (service: string) => captureLogs(service, logLines);
 
 function catalogYaml(): string {
   return `version: 1

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
@@ -19,6 +18,7 @@ import {
 } from '../../shared/adapters/dynamodb/dynamodb-request-store.js';
 import { JiraTicketTracker } from '../../shared/adapters/jira/jira-ticket-tracker.js';
 import { COMMAND_VERSION, type RequestSubmitted } from '../../shared/messages/commands.js';
+import { capturingLogger as captureLogs } from '../fixtures/capturing-logger.js';
 
 const ad = inject('activeDirectory');
 const TEAM = 'T0JITTEAM';
@@ -48,21 +48,7 @@ let workerEnv: Record<string, string>;
 let catalogPath = '';
 const logLines: string[] = [];
 
-function capturingLogger(service: string): Logger {
-  const logger = new Logger({ serviceName: service, logLevel: 'DEBUG' });
-  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
-    const original = logger[level].bind(logger) as (...args: unknown[]) => void;
-    (logger as unknown as Record<string, (...args: unknown[]) => void>)[level] = (...args: unknown[]) => {
-      logLines.push(
-        JSON.stringify(args, (_k, v) =>
-          v instanceof Error ? { name: v.name, message: v.message, cause: String(v.cause) } : v,
-        ),
-      );
-      original(...args);
-    };
-  }
-  return logger;
-}
+const capturingLogger = (service: string) => captureLogs(service, logLines);
 
 function catalogYaml(): string {
   return `version: 1
