@@ -11,6 +11,7 @@ import {
 import { ACTION_IDS, parseExtendButtonValue } from '../../shared/adapters/slack/action-ids.js';
 import {
   commandQueuedReply,
+  denyFormUnavailableReply,
   helpReply,
   invalidRequestReply,
   notQueuedReply,
@@ -274,12 +275,7 @@ export function createSlackApp(deps: SlackAppDeps): AwsHandler {
     } catch (error) {
       deps.logger.warn('views.open failed for the deny form', { error: slackErrorCode(error) });
       await respond({
-        ...invalidRequestReply(
-          [
-            `the deny form could not be opened (Slack said it took too long); type \`${SLASH_COMMAND} deny ${requestId} <reason>\` instead`,
-          ],
-          catalog,
-        ),
+        ...denyFormUnavailableReply(requestId),
         replace_original: false,
       });
     }

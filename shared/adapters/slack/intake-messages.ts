@@ -91,3 +91,10 @@ export function notQueuedReply(): EphemeralReply {
     ':warning: Nothing was queued: jit-access could not reach its queue just now. Your request was *not* received; please run the command again in a minute. If it keeps failing, tell the platform team.',
   );
 }
+
+/** The deny form could not be opened (the click's trigger expired): the typed command does the same. */
+export function denyFormUnavailableReply(requestId: RequestId): EphemeralReply {
+  return ephemeral(
+    `The deny form could not be opened (Slack said it took too long). Nothing was denied; type \`${SLASH_COMMAND} deny ${requestId} <reason>\` instead.`,
+  );
+}
