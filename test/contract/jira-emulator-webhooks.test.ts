@@ -19,7 +19,7 @@ import { ManualClock } from '../fixtures/manual-clock.js';
 
 const START = new Date('2025-03-01T09:00:00.000Z');
 const EMAIL = 'jit-access-bot@example.com';
-const API_TOKEN = 'ATATT3xFfGF0webhookTestToken-000111222333=ABCDEF12';
+const API_TOKEN = 'test-jira-api-token-webhooks';
 const APP_USER = { accountId: '712020:app-jit-access', displayName: 'jit-access', emailAddress: EMAIL };
 const ALICE = '712020:alice-0001';
 const BOB = '712020:bob-0002';

@@ -18,7 +18,7 @@ import {
   validateSlackResponse,
 } from '../../local/emulators/slack/slack-spec.js';
 
-const BOT_TOKEN = 'xoxb-1111111111-2222222222-contracttestcontracttest';
+const BOT_TOKEN = 'xoxb-test-token-contract';
 const TEAM = 'T0JITTEAM01';
 const ALICE = 'U0ALICE0001';
 const BOB = 'U0BOB000001';

@@ -38,7 +38,7 @@ import {
 } from './ticket-tracker.contract.js';
 
 const EMAIL = 'jit-access-bot@example.com';
-const API_TOKEN = 'ATATT3xFfGF0contractTestToken-000111222333=ABCDEF12';
+const API_TOKEN = 'test-jira-api-token-contract';
 const ACCESS_TOKEN = 'eyJoauth2.access.token.for-contract-tests';
 const APP_USER = { accountId: '712020:app-jit-access', displayName: 'jit-access', emailAddress: EMAIL };
 const ALICE = '712020:alice-0001';
@@ -546,7 +546,7 @@ describe('JiraTicketTracker', () => {
 
   describe('refusals', () => {
     it('turns 401 into TrackerRejectedError without the token anywhere in the error', async () => {
-      const wrong = 'ATATT3xFfGF0-wrong-but-secret-token';
+      const wrong = 'test-jira-api-token-wrong-one';
       const error = await tracker({ apiToken: wrong })
         .create(draft(freshRequestId()))
         .catch((caught: unknown) => caught);
@@ -1214,7 +1214,7 @@ describe('JiraTicketTracker: reading, moving, commenting, accounts', () => {
 
   describe('secrets', () => {
     it('puts no token in any error from read, moveTo, comment, accountEmail or selfAccountId', async () => {
-      const wrong = 'ATATT3xFfGF0-another-wrong-secret-token';
+      const wrong = 'test-jira-api-token-wrong-two';
       const secrets = [
         wrong,
         API_TOKEN,

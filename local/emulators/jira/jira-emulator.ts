@@ -461,7 +461,7 @@ const DEFAULT_APP_USER = {
   displayName: 'jit-access',
   emailAddress: 'jit-access@example.com',
 };
-const DEFAULT_API_TOKEN = 'ATATT3xFfGF0emulatorEmulatorEmulatorToken=0A1B2C3D';
+const DEFAULT_API_TOKEN = 'test-jira-api-token-of-the-emulator';
 
 /** The workflow jit-access tickets follow; Declined and Done end it. */
 export const ACCESS_REQUEST_WORKFLOW: JiraWorkflowFixture = {

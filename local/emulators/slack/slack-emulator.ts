@@ -273,7 +273,7 @@ export class SlackEmulator {
 
   constructor(options: SlackEmulatorOptions = {}) {
     this.clock = options.clock ?? systemClock;
-    this.botToken = options.botToken ?? 'xoxb-000000000000-000000000000-emulatoremulatoremulator';
+    this.botToken = options.botToken ?? 'xoxb-test-token-of-the-emulator';
     this.teamId = options.teamId ?? 'T0JITTEAM01';
     this.teamName = options.teamName ?? 'jit-access test workspace';
     this.teamDomain = options.teamDomain ?? 'jit-access-test';
