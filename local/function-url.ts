@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type LoopbackServer, startLoopbackServer } from './emulators/loopback-server.js';
+import {
+  type LoopbackServer,
+  lowerCaseHeaders,
+  readBodyBytes,
+  startLoopbackServer,
+} from './emulators/loopback-server.js';
 
 export type FunctionUrlHandler = (
   event: APIGatewayProxyEventV2,
@@ -24,13 +29,9 @@ export async function serveFunctionUrl(name: string, handler: FunctionUrlHandler
 }
 
 async function toEvent(req: IncomingMessage): Promise<APIGatewayProxyEventV2> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const body = Buffer.concat(chunks);
-  const headers: Record<string, string> = {};
-  for (const [key, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[key.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
-  }
+  const body = await readBodyBytes(req);
+  // Function URLs join a repeated header with plain commas.
+  const headers = lowerCaseHeaders(req, ',');
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const text = /^(application\/json|text\/)/.test(headers['content-type'] ?? '');
   const now = new Date();

@@ -39,3 +39,25 @@ export async function startLoopbackServer(
       }),
   };
 }
+
+/** The whole request body as bytes. */
+export async function readBodyBytes(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** The whole request body as UTF-8 text. */
+export async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBodyBytes(req)).toString('utf8');
+}
+
+/** Request headers with lower-case names; a header sent twice is joined with `separator`. */
+export function lowerCaseHeaders(req: IncomingMessage, separator = ', '): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined)
+      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(separator) : value;
+  }
+  return headers;
+}

@@ -1,5 +1,5 @@
 import { createHash, randomInt } from 'node:crypto';
-import { type LoopbackServer, startLoopbackServer } from '../loopback-server.js';
+import { type LoopbackServer, lowerCaseHeaders, readBody, startLoopbackServer } from '../loopback-server.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../../shared/ports/clock.js';
 import {
@@ -2198,24 +2198,6 @@ function parseJson(raw: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function lowerCaseHeaders(req: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return headers;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
