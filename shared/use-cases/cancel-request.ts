@@ -2,7 +2,7 @@ import { type DecisionRefusal, decisionRefusedMessage } from '../adapters/slack/
 import type { AccessRequest } from '../domain/access-request.js';
 import type { RequestCancel } from '../messages/commands.js';
 import { type RequestStore, StaleStateError } from '../ports/request-store.js';
-import { completeDecisionEffects, type EffectDeps } from './decision-effects.js';
+import { completeDecisionEffects, type EffectDeps, recordRefusal } from './decision-effects.js';
 import { openSlotKeyOf } from './submit-request.js';
 
 export type CancelDeps = EffectDeps & { readonly store: RequestStore };
@@ -69,17 +69,13 @@ async function refuse(
   request: AccessRequest | undefined,
   refusal: DecisionRefusal,
 ): Promise<CancelOutcome> {
-  const { first } = await deps.store.rememberCommand(`refused:${command.commandId}`, command.requestId);
+  const first = await recordRefusal(deps, command, request, {
+    action: 'cancel.refused',
+    actor: { kind: 'slack', id: command.actor.userId },
+    channel: 'slack',
+    reason: refusal.kind,
+  });
   if (!first) return { kind: 'ignored', why: 'repeated_refusal' };
-  if (request) {
-    await deps.store.appendAudit(request.requestId, {
-      at: deps.clock.now().toISOString(),
-      action: 'cancel.refused',
-      actor: { kind: 'slack', id: command.actor.userId },
-      channel: 'slack',
-      reason: refusal.kind,
-    });
-  }
   await deps.notifier.sendDirect(
     command.actor.userId,
     decisionRefusedMessage(command.requestId, 'cancel', refusal),

@@ -9,7 +9,7 @@ import { type Catalog, normalizeDn } from '../config/catalog-schema.js';
 import type { AccessRequest, Approval, AuditActor } from '../domain/access-request.js';
 import { findLevel } from '../domain/eligibility.js';
 import type { RequestDecided } from '../messages/commands.js';
-import type { ChatIdentity, Notifier } from '../ports/chat.js';
+import type { ChatIdentity, ChatMessage, Notifier } from '../ports/chat.js';
 import type { Clock } from '../ports/clock.js';
 import {
   AmbiguousUserError,
@@ -19,7 +19,7 @@ import {
 } from '../ports/directory.js';
 import { type RequestStore, StaleStateError } from '../ports/request-store.js';
 import type { MoveOutcome, TicketTracker } from '../ports/ticket-tracker.js';
-import { completeDecisionEffects, ticketMayRefuse } from './decision-effects.js';
+import { completeDecisionEffects, recordRefusal, ticketMayRefuse } from './decision-effects.js';
 import { openSlotKeyOf } from './submit-request.js';
 import { approvalRecordedComment, refusalComment } from './ticket-content.js';
 
@@ -288,29 +288,21 @@ async function announcePartialApproval(
   }
 }
 
-/**
- * Records and tells a refusal. A command refused once is not told again when redelivered: the
- * first delivery to get here claims it. The audit comes after the claim, so a crash in between
- * loses that one refusal's record rather than repeating it on every retry.
- */
+/** Records and tells a refusal, once per command (see recordRefusal). */
 async function refuse(
   deps: DecideDeps,
   command: RequestDecided,
   request: AccessRequest | undefined,
   refusal: DecisionRefusal,
 ): Promise<DecideOutcome> {
-  const { first } = await deps.store.rememberCommand(`refused:${command.commandId}`, command.requestId);
-  if (!first) return { kind: 'ignored', why: 'repeated_refusal' };
   const reason = decisionRefusalText(refusal);
-  if (request) {
-    await deps.store.appendAudit(request.requestId, {
-      at: deps.clock.now().toISOString(),
-      action: `${command.decision}.refused`,
-      actor: actorOf(command),
-      channel: command.source,
-      reason: `${refusal.kind}: ${reason}`,
-    });
-  }
+  const first = await recordRefusal(deps, command, request, {
+    action: `${command.decision}.refused`,
+    actor: actorOf(command),
+    channel: command.source,
+    reason: `${refusal.kind}: ${reason}`,
+  });
+  if (!first) return { kind: 'ignored', why: 'repeated_refusal' };
   if (command.actor.kind === 'slack') {
     await tellSlackActor(deps, command, decisionRefusedMessage(command.requestId, command.decision, refusal));
   } else {
@@ -323,7 +315,7 @@ async function refuse(
 async function tellSlackActor(
   deps: DecideDeps,
   command: RequestDecided,
-  message: Parameters<Notifier['sendDirect']>[1],
+  message: ChatMessage,
 ): Promise<void> {
   if (command.actor.kind !== 'slack') return;
   const channelId = command.slackMessage?.channelId;

@@ -3,7 +3,7 @@ import type { Catalog } from '../config/catalog-schema.js';
 import type { AccessRequest, DecisionEffects } from '../domain/access-request.js';
 import type { Notifier } from '../ports/chat.js';
 import type { Clock } from '../ports/clock.js';
-import { type RequestStore, StaleStateError } from '../ports/request-store.js';
+import { type NewAuditEvent, type RequestStore, StaleStateError } from '../ports/request-store.js';
 import { type MoveOutcome, type TicketTracker, TrackerRejectedError } from '../ports/ticket-tracker.js';
 import { decisionComment } from './ticket-content.js';
 
@@ -83,6 +83,24 @@ export async function ticketMayRefuse(
       reason: error.message,
     });
   }
+}
+
+/**
+ * Records a refusal once per command: false when this command was refused before (a redelivery),
+ * so the person is not told again. The claim comes before the audit, so a crash in between loses
+ * that one refusal's record rather than repeating it on every retry.
+ */
+export async function recordRefusal(
+  deps: Pick<EffectDeps, 'store' | 'clock'>,
+  command: { readonly commandId: string; readonly requestId: string },
+  request: AccessRequest | undefined,
+  audit: Omit<NewAuditEvent, 'at'>,
+): Promise<boolean> {
+  const { first } = await deps.store.rememberCommand(`refused:${command.commandId}`, command.requestId);
+  if (!first) return false;
+  if (request)
+    await deps.store.appendAudit(request.requestId, { ...audit, at: deps.clock.now().toISOString() });
+  return true;
 }
 
 /** Sets effect flags on the latest version of the request, whatever else changed meanwhile. */
