@@ -24,13 +24,9 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createAckHandler } from '../lambdas/ack/wiring.js';
 import { createJiraWebhookHandler } from '../lambdas/jira-webhook/wiring.js';
 import { createWorkerHandler } from '../lambdas/worker/wiring.js';
-import { type ActiveDirectoryConnection, startActiveDirectory } from '../local/active-directory.js';
+import { startActiveDirectory } from '../local/active-directory.js';
 import { startDynalite } from '../local/dynalite.js';
-import {
-  EMULATED_JIRA_OPERATIONS,
-  JiraEmulator,
-  type JiraWorkflowFixture,
-} from '../local/emulators/jira/jira-emulator.js';
+import { EMULATED_JIRA_OPERATIONS, JiraEmulator } from '../local/emulators/jira/jira-emulator.js';
 import { SlackEmulator } from '../local/emulators/slack/slack-emulator.js';
 import { SnsEmulator } from '../local/emulators/sns/sns-emulator.js';
 import { serveFunctionUrl } from '../local/function-url.js';
@@ -44,6 +40,7 @@ import { SnsEventPublisher } from '../shared/adapters/sns/sns-event-publisher.js
 import { COMMAND_VERSION, type RequestSubmitted } from '../shared/messages/commands.js';
 import type { EventPublisher } from '../shared/ports/event-publisher.js';
 import { openSlotKeyOf } from '../shared/use-cases/submit-request.js';
+import { DECISION_WORKFLOW, decisionCatalogYaml, decisionPeople } from '../test/fixtures/decision-stack.js';
 import { LAMBDA_TEST_ENV } from '../test/fixtures/lambda-env.js';
 
 const root = join(import.meta.dirname, '..');
@@ -164,55 +161,6 @@ function probe(bundle: string): ColdSample {
 
 // ---- 3. the decision path, wired as test/integration/worker-decide.test.ts wires it ------------
 
-type Person = 'alice' | 'bob' | 'frank';
-
-const WORKFLOW: JiraWorkflowFixture = {
-  name: 'jit-access decisions',
-  statuses: [
-    { name: 'To Do', category: 'new' },
-    { name: 'Approved', category: 'indeterminate' },
-    { name: 'Declined', category: 'done' },
-    { name: 'Access Granted', category: 'indeterminate' },
-    { name: 'Done', category: 'done' },
-  ],
-  transitions: [
-    { name: 'Approve', from: ['To Do', 'Declined'], to: 'Approved' },
-    { name: 'Decline', from: ['To Do', 'Approved'], to: 'Declined' },
-    { name: 'Back to review', from: ['Approved', 'Declined'], to: 'To Do' },
-    { name: 'Cancel', from: ['To Do'], to: 'Done' },
-    { name: 'Grant access', from: ['Approved'], to: 'Access Granted' },
-    { name: 'Close', from: ['Access Granted'], to: 'Done' },
-  ],
-};
-
-function catalogYaml(ad: ActiveDirectoryConnection): string {
-  return `version: 1
-global:
-  jira:
-    site: https://example.atlassian.net
-    projectKey: DBA
-    issueType: Access Request
-    statuses: { approved: Approved, denied: Declined, granted: Access Granted, closed: Done }
-  decisionTimeout: 8h
-  slack:
-    approversChannel: ${APPROVERS}
-  vault:
-    wrapTtl: 5m
-databases:
-  orders:
-    host: orders.db.internal
-    vaultConnection: orders-mysql
-    environment: prod
-    levels:
-      read:
-        grants: ["GRANT SELECT ON orders.* TO '{{name}}'@'%'"]
-        defaultDuration: 1h
-        maxDuration: 4h
-        requesterGroups: ["${ad.groups['eng-db-readers']}"]
-        approverGroups: ["${ad.groups['db-approvers']}", "${ad.groups['eng-db-readers']}"]
-`;
-}
-
 const quietLogger = (service: string) => new Logger({ serviceName: service, logLevel: LOG_LEVEL });
 
 interface DecisionSample {
@@ -239,21 +187,11 @@ async function main(): Promise<void> {
   const ad = adHandle.connection;
   process.stdout.write(`Samba AD up in ${(adStartMs / 1000).toFixed(1)} s\n`);
 
-  const PEOPLE: Record<Person, { slackId: string; jiraId: string; email: string; name: string }> = {
-    alice: {
-      slackId: 'U0ALICE01',
-      jiraId: '712020:alice',
-      email: ad.users.engineer.mail,
-      name: 'Alice Engineer',
-    },
-    bob: { slackId: 'U0BOB0001', jiraId: '712020:bob', email: ad.users.approver.mail, name: 'Bob Approver' },
-    frank: {
-      slackId: 'U0FRANK01',
-      jiraId: '712020:frank',
-      email: ad.users.secondApprover.mail,
-      name: 'Frank Approver',
-    },
-  };
+  // Only these three act in the bench: alice requests, bob approves in Slack, frank in Jira.
+  const { alice, bob, frank } = decisionPeople(ad);
+  const PEOPLE = { alice, bob, frank };
+  type Person = keyof typeof PEOPLE;
+
   const people = Object.keys(PEOPLE) as Person[];
   // Real time: each request, click and ticket gets its own timestamp, as in production.
   const clock = { now: () => new Date() };
@@ -271,12 +209,12 @@ async function main(): Promise<void> {
   const jira = new JiraEmulator({
     clock,
     webhookDelivery: 'manual',
-    workflows: [WORKFLOW],
+    workflows: [DECISION_WORKFLOW],
     projects: [
       {
         key: 'DBA',
         name: 'Database Access',
-        issueTypes: [{ name: 'Access Request', workflow: WORKFLOW.name }],
+        issueTypes: [{ name: 'Access Request', workflow: DECISION_WORKFLOW.name }],
       },
     ],
     users: people.map((p) => ({
@@ -299,7 +237,7 @@ async function main(): Promise<void> {
 
   try {
     const catalogPath = join(mkdtempSync(join(tmpdir(), 'jit-bench-decide-')), 'jit-access.config.yaml');
-    writeFileSync(catalogPath, catalogYaml(ad));
+    writeFileSync(catalogPath, decisionCatalogYaml(ad, APPROVERS));
     Object.assign(process.env, {
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_ENDPOINT_URL_SNS: sns.url,

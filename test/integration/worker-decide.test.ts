@@ -11,7 +11,7 @@ import { createJiraWebhookHandler } from '../../lambdas/jira-webhook/wiring.js';
 import { createWorkerHandler } from '../../lambdas/worker/wiring.js';
 import { startDynalite } from '../../local/dynalite.js';
 import type { LoopbackServer } from '../../local/emulators/loopback-server.js';
-import { JiraEmulator, type JiraWorkflowFixture } from '../../local/emulators/jira/jira-emulator.js';
+import { JiraEmulator } from '../../local/emulators/jira/jira-emulator.js';
 import { SlackEmulator } from '../../local/emulators/slack/slack-emulator.js';
 import { SnsEmulator } from '../../local/emulators/sns/sns-emulator.js';
 import { serveFunctionUrl } from '../../local/function-url.js';
@@ -35,6 +35,12 @@ import {
   type TopicCommand,
 } from '../../shared/messages/commands.js';
 import { capturingLogger as captureLogs } from '../fixtures/capturing-logger.js';
+import {
+  DECISION_WORKFLOW,
+  decisionCatalogYaml,
+  decisionPeople,
+  type Person,
+} from '../fixtures/decision-stack.js';
 
 /*
  * Decisions end to end, on the real Samba AD and dynalite, with the Slack, Jira and SNS emulators:
@@ -49,56 +55,7 @@ const APPROVERS = 'C0APPROVALS';
 const SIGNING_SECRET = 'decide-e2e-signing-secret-0123456789';
 const WEBHOOK_SECRET = 'decide-e2e-webhook-secret-0123456789';
 
-type Person = 'alice' | 'bob' | 'frank' | 'carol' | 'dave' | 'hidden';
-const PEOPLE: Record<Person, { slackId: string; jiraId: string; email: string; name: string }> = {
-  alice: {
-    slackId: 'U0ALICE01',
-    jiraId: '712020:alice',
-    email: ad.users.engineer.mail,
-    name: 'Alice Engineer',
-  },
-  bob: { slackId: 'U0BOB0001', jiraId: '712020:bob', email: ad.users.approver.mail, name: 'Bob Approver' },
-  frank: {
-    slackId: 'U0FRANK01',
-    jiraId: '712020:frank',
-    email: ad.users.secondApprover.mail,
-    name: 'Frank Approver',
-  },
-  carol: {
-    slackId: 'U0CAROL01',
-    jiraId: '712020:carol',
-    email: ad.users.disabled.mail,
-    name: 'Carol Disabled',
-  },
-  dave: { slackId: 'U0DAVE001', jiraId: '712020:dave', email: ad.users.noGroups.mail, name: 'Dave Nogroups' },
-  // An approver whose Atlassian profile hides the e-mail: Jira cannot tell jit-access who they are.
-  hidden: {
-    slackId: 'U0HIDDEN1',
-    jiraId: '712020:hidden',
-    email: ad.users.approver.mail,
-    name: 'Bob Hidden',
-  },
-};
-
-/** Approve and Decline both ways, and a way back, as a DBA team's workflow would have them. */
-const WORKFLOW: JiraWorkflowFixture = {
-  name: 'jit-access decisions',
-  statuses: [
-    { name: 'To Do', category: 'new' },
-    { name: 'Approved', category: 'indeterminate' },
-    { name: 'Declined', category: 'done' },
-    { name: 'Access Granted', category: 'indeterminate' },
-    { name: 'Done', category: 'done' },
-  ],
-  transitions: [
-    { name: 'Approve', from: ['To Do', 'Declined'], to: 'Approved' },
-    { name: 'Decline', from: ['To Do', 'Approved'], to: 'Declined' },
-    { name: 'Back to review', from: ['Approved', 'Declined'], to: 'To Do' },
-    { name: 'Cancel', from: ['To Do'], to: 'Done' },
-    { name: 'Grant access', from: ['Approved'], to: 'Access Granted' },
-    { name: 'Close', from: ['Access Granted'], to: 'Done' },
-  ],
-};
+const PEOPLE = decisionPeople(ad);
 
 let clockNow = new Date('2026-11-21T10:00:00Z');
 const clock = { now: () => clockNow };
@@ -116,12 +73,12 @@ const slack = new SlackEmulator({
 const jira = new JiraEmulator({
   clock,
   webhookDelivery: 'manual',
-  workflows: [WORKFLOW],
+  workflows: [DECISION_WORKFLOW],
   projects: [
     {
       key: 'DBA',
       name: 'Database Access',
-      issueTypes: [{ name: 'Access Request', workflow: WORKFLOW.name }],
+      issueTypes: [{ name: 'Access Request', workflow: DECISION_WORKFLOW.name }],
     },
   ],
   users: (Object.keys(PEOPLE) as Person[]).map((p) => ({
@@ -151,43 +108,6 @@ const logLines: string[] = [];
 
 const capturingLogger = (service: string) => captureLogs(service, logLines);
 
-function catalogYaml(): string {
-  return `version: 1
-global:
-  jira:
-    site: https://example.atlassian.net
-    projectKey: DBA
-    issueType: Access Request
-    statuses: { approved: Approved, denied: Declined, granted: Access Granted, closed: Done }
-  decisionTimeout: 8h
-  slack:
-    approversChannel: ${APPROVERS}
-  vault:
-    wrapTtl: 5m
-databases:
-  orders:
-    host: orders.db.internal
-    vaultConnection: orders-mysql
-    environment: prod
-    levels:
-      read:
-        grants: ["GRANT SELECT ON orders.* TO '{{name}}'@'%'"]
-        defaultDuration: 1h
-        maxDuration: 4h
-        requesterGroups: ["${ad.groups['eng-db-readers']}"]
-        # eng-db-readers approves too: the requester and the disabled account are then in an
-        # approver group, so it is the self-approval and disabled checks that must refuse them.
-        approverGroups: ["${ad.groups['db-approvers']}", "${ad.groups['eng-db-readers']}"]
-      write:
-        grants: ["GRANT SELECT, UPDATE ON orders.* TO '{{name}}'@'%'"]
-        defaultDuration: 30m
-        maxDuration: 2h
-        requesterGroups: ["${ad.groups['eng-db-readers']}"]
-        approverGroups: ["${ad.groups['db-approvers']}"]
-        approvalsRequired: 2
-`;
-}
-
 const store = () =>
   new DynamoDbRequestStore({
     client: new DynamoDBClient({ endpoint: dynamo.endpoint }),
@@ -215,7 +135,7 @@ beforeAll(async () => {
   dynamo = await startDynalite();
   await Promise.all([slack.start(), jira.start(), sns.start()]);
   catalogPath = join(mkdtempSync(join(tmpdir(), 'jit-decide-')), 'jit-access.config.yaml');
-  writeFileSync(catalogPath, catalogYaml());
+  writeFileSync(catalogPath, decisionCatalogYaml(ad, APPROVERS));
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SNS: sns.url,
