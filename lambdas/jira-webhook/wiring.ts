@@ -3,6 +3,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { JiraTicketTracker } from '../../shared/adapters/jira/jira-ticket-tracker.js';
 import { verifyJiraWebhook } from '../../shared/adapters/jira/webhook-verification.js';
+import { parseJiraStatusChange } from '../../shared/adapters/jira/webhook-payload.js';
 import { SnsEventPublisher } from '../../shared/adapters/sns/sns-event-publisher.js';
 import { systemClock } from '../../shared/adapters/system-clock.js';
 import { parseEnv } from '../../shared/config/env.js';
@@ -11,7 +12,7 @@ import { secretValue } from '../../shared/config/secrets.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { EventPublisher } from '../../shared/ports/event-publisher.js';
 import type { TicketTracker } from '../../shared/ports/ticket-tracker.js';
-import { intakeJiraWebhook } from '../../shared/use-cases/jira-decision-intake.js';
+import { intakeJiraStatusChange } from '../../shared/use-cases/jira-decision-intake.js';
 import { jiraWebhookEnvSchema } from './config.js';
 
 export type JiraWebhookHandler = (
@@ -74,11 +75,10 @@ export function createJiraWebhookHandler(
       logger.warn('webhook refused', { status: verified.statusCode, reason: verified.reason });
       return { statusCode: verified.statusCode, body: '' };
     }
-    const outcome = await intakeJiraWebhook(
-      { catalog, tickets, publisher, clock },
-      verified.rawBody,
-      verified.identifier,
-    );
+    const parsed = parseJiraStatusChange(verified.rawBody, verified.identifier);
+    const outcome = parsed.ok
+      ? await intakeJiraStatusChange({ catalog, tickets, publisher, clock }, parsed.change)
+      : ({ kind: 'ignored', why: parsed.why } as const);
     logger.info('webhook handled', {
       outcome: outcome.kind,
       via: verified.via,

@@ -42,6 +42,17 @@ export interface TicketState {
   readonly requestId?: string;
 }
 
+/** A status change a Jira webhook reports; a hint to check against the ticket, never a decision by itself. */
+export interface TicketStatusChange {
+  readonly issueId: string;
+  /** Who moved the ticket (the changelog's author). */
+  readonly accountId: string;
+  readonly fromStatus: string;
+  readonly toStatus: string;
+  /** The same for every delivery of this one change, so repeats can be recognised. */
+  readonly deliveryKey: string;
+}
+
 /** What `moveTo` did: moved, found the ticket already there, or found no transition leading there. */
 export type MoveOutcome = 'moved' | 'already_there' | 'no_transition';
 
