@@ -47,6 +47,7 @@ export function createJiraWebhookHandler(
     const tickets =
       overrides.tickets ??
       new JiraTicketTracker({
+        catalog,
         host: config.JIRA_BASE_URL ?? catalog.global.jira.site,
         email: config.JIRA_EMAIL,
         apiToken,

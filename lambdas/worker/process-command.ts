@@ -7,7 +7,9 @@ import {
   type RequestCancel,
   type RequestDecided,
   type RequestSubmitted,
+  type TopicCommand,
 } from '../../shared/messages/commands.js';
+import { ChatRejectedError } from '../../shared/ports/chat.js';
 import type { CancelOutcome } from '../../shared/use-cases/cancel-request.js';
 import type { DecideOutcome } from '../../shared/use-cases/decide-request.js';
 import type { SubmitOutcome } from '../../shared/use-cases/submit-request.js';
@@ -47,6 +49,25 @@ export async function processRecord(
   }
 
   logger.appendKeys({ commandType: command.type, requestId: command.requestId });
+  try {
+    await dispatch(handlers, logger, command, invocationId);
+  } catch (error) {
+    if (!(error instanceof ChatRejectedError)) throw error;
+    // Retrying cannot fix it: the command ends here, and the log says what to change.
+    logger.error('Slack refused for good; the command ends here', {
+      slackError: error.code,
+      fix: error.setting,
+      reason: error.message,
+    });
+  }
+}
+
+async function dispatch(
+  handlers: CommandHandlers,
+  logger: Logger,
+  command: TopicCommand,
+  invocationId: string,
+): Promise<void> {
   switch (command.type) {
     case 'request.submitted': {
       const outcome = await handlers.submit(command, invocationId);

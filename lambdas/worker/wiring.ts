@@ -4,6 +4,7 @@ import type { Context, SNSEvent } from 'aws-lambda';
 import { DynamoDbRequestStore } from '../../shared/adapters/dynamodb/dynamodb-request-store.js';
 import { JiraTicketTracker } from '../../shared/adapters/jira/jira-ticket-tracker.js';
 import { LdapDirectory } from '../../shared/adapters/ldap/ldap-directory.js';
+import { SlackNotifier } from '../../shared/adapters/slack/slack-notifier.js';
 import { SlackWebApi } from '../../shared/adapters/slack/slack-web-api.js';
 import { systemClock } from '../../shared/adapters/system-clock.js';
 import type { Catalog } from '../../shared/config/catalog-schema.js';
@@ -28,7 +29,8 @@ export interface WorkerOverrides {
   readonly store?: RequestStore;
   readonly directory?: Directory;
   readonly tickets?: TicketTracker;
-  readonly chat?: ChatIdentity & Notifier;
+  readonly identity?: ChatIdentity;
+  readonly notifier?: Notifier;
 }
 
 interface WorkerParts {
@@ -36,7 +38,8 @@ interface WorkerParts {
   readonly store: RequestStore;
   readonly directory: Directory;
   readonly tickets: TicketTracker;
-  readonly chat: ChatIdentity & Notifier;
+  readonly identity: ChatIdentity;
+  readonly notifier: Notifier;
 }
 
 /** Composition root of the worker Lambda; the environment is validated at cold start. */
@@ -51,10 +54,16 @@ export function createWorkerHandler(
   const parts: Promise<WorkerParts> = (async () => {
     const [catalog, botToken, bindPassword, apiToken] = await Promise.all([
       loadRuntimeCatalog(config.JIT_ACCESS_CONFIG),
-      overrides.chat ? '' : secretValue(config.SLACK_BOT_TOKEN, config.SLACK_BOT_TOKEN_ARN),
+      overrides.identity && overrides.notifier
+        ? ''
+        : secretValue(config.SLACK_BOT_TOKEN, config.SLACK_BOT_TOKEN_ARN),
       overrides.directory ? '' : secretValue(config.LDAP_BIND_PASSWORD, config.LDAP_BIND_PASSWORD_ARN),
       overrides.tickets ? '' : secretValue(config.JIRA_API_TOKEN, config.JIRA_API_TOKEN_ARN),
     ]);
+    const slack = new SlackWebApi({
+      botToken,
+      ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
+    });
     return {
       catalog,
       store:
@@ -75,27 +84,27 @@ export function createWorkerHandler(
       tickets:
         overrides.tickets ??
         new JiraTicketTracker({
+          catalog,
           host: config.JIRA_BASE_URL ?? catalog.global.jira.site,
           email: config.JIRA_EMAIL,
           apiToken,
           projectKeys: [catalog.global.jira.projectKey],
         }),
-      chat:
-        overrides.chat ??
-        new SlackWebApi({ botToken, ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}) }),
+      identity: overrides.identity ?? slack,
+      notifier: overrides.notifier ?? new SlackNotifier(slack, catalog),
     };
   })();
   parts.catch(() => {});
 
   return async (event, context) => {
-    const { catalog, store, directory, tickets, chat } = await parts;
+    const { catalog, store, directory, tickets, identity, notifier } = await parts;
     const deps = {
       catalog,
       store,
       directory,
       tickets,
-      identity: chat,
-      notifier: chat,
+      identity,
+      notifier,
       clock,
       lookupAttribute: config.DIRECTORY_LOOKUP_ATTRIBUTE,
     };

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { type Duration, formatDuration, parseDuration } from '../domain/duration.js';
 import { DurationError } from '../domain/errors.js';
+import { normalizeDn } from '../domain/dn.js';
 
 /** Access lasts a working day at most; anything longer is a standing grant, not just-in-time access. */
 export const MAX_ACCESS_DURATION: Duration = { minutes: 24 * 60 };
@@ -63,16 +64,6 @@ function groupList(role: string) {
         seen.add(key);
       });
     });
-}
-
-/** DNs compare case-insensitively and ignore spaces around separators. */
-export function normalizeDn(dn: string): string {
-  return dn
-    .trim()
-    .split(/\s*,\s*/)
-    .map((rdn) => rdn.replace(/\s*=\s*/, '='))
-    .join(',')
-    .toLowerCase();
 }
 
 const grantStatement = z.string().superRefine((statement, ctx) => {

@@ -1,4 +1,5 @@
-import { type AccessLevelEntry, type Catalog, normalizeDn } from '../config/catalog-schema.js';
+import type { AccessLevelEntry, Catalog } from '../config/catalog-schema.js';
+import { normalizeDn } from './dn.js';
 
 export interface LevelRef {
   readonly database: string;

@@ -1,25 +1,5 @@
-/** Atlassian Document Format: Jira Cloud's rich text (a `doc` node with content). */
-export interface AdfDocument {
-  readonly type: 'doc';
-  readonly version: 1;
-  readonly content: readonly AdfNode[];
-}
-export interface AdfNode {
-  readonly type: string;
-  readonly attrs?: Record<string, unknown>;
-  readonly content?: readonly AdfNode[];
-  readonly text?: string;
-  readonly marks?: readonly { type: string; attrs?: Record<string, unknown> }[];
-}
-
-export interface TicketDraft {
-  readonly requestId: string;
-  readonly projectKey: string;
-  readonly issueType: string;
-  readonly summary: string;
-  readonly description: AdfDocument;
-  readonly labels: readonly string[];
-}
+import type { AccessRequest } from '../domain/access-request.js';
+import type { DecisionRefusal } from '../domain/refusals.js';
 
 export interface Ticket {
   readonly id: string;
@@ -56,12 +36,42 @@ export interface TicketStatusChange {
 /** What `moveTo` did: moved, found the ticket already there, or found no transition leading there. */
 export type MoveOutcome = 'moved' | 'already_there' | 'no_transition';
 
+/** A move back made on a ticket before a note about it, so the note can say what happened. */
+export interface MoveBack {
+  readonly status: string;
+  readonly outcome: MoveOutcome;
+}
+
+/**
+ * What the ticket, the system of record, is told: typed notes the tracker adapter words and
+ * formats. Use cases never build the ticket's markup.
+ */
+export type TicketNote =
+  /** The request was approved, denied or cancelled; `moved` is what the move to its status did. */
+  | { readonly kind: 'decision'; readonly request: AccessRequest; readonly moved: MoveOutcome | undefined }
+  /** One approval of `required` counted; the ticket waits for the others. */
+  | {
+      readonly kind: 'approval.recorded';
+      readonly request: AccessRequest;
+      readonly required: number;
+      readonly movedBack?: MoveBack;
+    }
+  /** The person who moved the ticket (`accountId`) was not taken as a decision, and why. */
+  | {
+      readonly kind: 'refusal';
+      readonly accountId: string;
+      readonly refusal: DecisionRefusal;
+      readonly movedBack?: MoveBack;
+    };
+
+export type TicketNoteKind = TicketNote['kind'];
+
 /** Jira as jit-access needs it: open tickets, follow and drive their status, talk on them. */
 export interface TicketTracker {
   /** The ticket carrying `requestId` in its entity property, if one exists. */
   findByRequestId(requestId: string): Promise<Ticket | undefined>;
-  /** Creates the ticket and sets its request id property. */
-  create(draft: TicketDraft): Promise<Ticket>;
+  /** Opens the ticket approvers read to decide on `request`, with its request id property set. */
+  create(request: AccessRequest): Promise<Ticket>;
   /** The ticket's current status and request id; undefined when it does not exist or is not visible. */
   read(issueIdOrKey: string): Promise<TicketState | undefined>;
   /**
@@ -70,8 +80,8 @@ export interface TicketTracker {
    * A missing ticket is a TrackerRejectedError (404).
    */
   moveTo(issueIdOrKey: string, status: string): Promise<MoveOutcome>;
-  /** Adds a comment as the jit-access account; a missing ticket is a TrackerRejectedError (404). */
-  comment(issueIdOrKey: string, body: AdfDocument): Promise<void>;
+  /** Adds the note as a comment by the jit-access account; a missing ticket is a TrackerRejectedError (404). */
+  comment(issueIdOrKey: string, note: TicketNote): Promise<void>;
   /**
    * The e-mail address of a person's Jira account, when Jira shows it to jit-access; undefined
    * when the account is unknown, deactivated, not a person (an app), or hides its e-mail.

@@ -1,5 +1,5 @@
-import { type DecisionRefusal, decisionRefusedMessage } from '../adapters/slack/request-messages.js';
 import type { AccessRequest } from '../domain/access-request.js';
+import type { DecisionRefusal } from '../domain/refusals.js';
 import type { RequestCancel } from '../messages/commands.js';
 import { type RequestStore, StaleStateError } from '../ports/request-store.js';
 import { completeDecisionEffects, type EffectDeps, recordRefusal } from './decision-effects.js';
@@ -76,9 +76,12 @@ async function refuse(
     reason: refusal.kind,
   });
   if (!first) return { kind: 'ignored', why: 'repeated_refusal' };
-  await deps.notifier.sendDirect(
-    command.actor.userId,
-    decisionRefusedMessage(command.requestId, 'cancel', refusal),
-  );
+  await deps.notifier.notify({
+    kind: 'decision.refused',
+    to: { userId: command.actor.userId },
+    requestId: command.requestId,
+    action: 'cancel',
+    refusal,
+  });
   return { kind: 'refused', refusal: refusal.kind };
 }

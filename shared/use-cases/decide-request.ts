@@ -1,15 +1,10 @@
-import {
-  approvalRecordedMessage,
-  approvalRequestMessage,
-  type DecisionRefusal,
-  decisionRefusalText,
-  decisionRefusedMessage,
-} from '../adapters/slack/request-messages.js';
-import { type Catalog, normalizeDn } from '../config/catalog-schema.js';
+import type { Catalog } from '../config/catalog-schema.js';
 import type { AccessRequest, Approval, AuditActor } from '../domain/access-request.js';
+import { normalizeDn } from '../domain/dn.js';
 import { findLevel } from '../domain/eligibility.js';
+import { type DecisionRefusal, explainRefusal } from '../domain/refusals.js';
 import type { RequestDecided } from '../messages/commands.js';
-import type { ChatIdentity, ChatMessage, Notifier } from '../ports/chat.js';
+import type { ChatIdentity, Notifier, Recipient } from '../ports/chat.js';
 import type { Clock } from '../ports/clock.js';
 import {
   AmbiguousUserError,
@@ -21,7 +16,6 @@ import { type RequestStore, StaleStateError } from '../ports/request-store.js';
 import type { MoveOutcome, TicketTracker } from '../ports/ticket-tracker.js';
 import { completeDecisionEffects, recordRefusal, ticketMayRefuse } from './decision-effects.js';
 import { openSlotKeyOf } from './submit-request.js';
-import { approvalRecordedComment, refusalComment } from './ticket-content.js';
 
 export interface DecideDeps {
   readonly catalog: Catalog;
@@ -270,7 +264,7 @@ async function announcePartialApproval(
 ): Promise<void> {
   const message = request.slack.approversMessage;
   if (message) {
-    await deps.notifier.update(message.channelId, message.ts, approvalRequestMessage(request, deps.catalog));
+    await deps.notifier.refreshAnnouncement(request, message);
   }
   const ticketKey = command.jira?.issueKey ?? request.ticket?.key;
   if (ticketKey) {
@@ -280,12 +274,16 @@ async function announcePartialApproval(
         const status = command.jira.fromStatus;
         movedBack = { status, outcome: await deps.tickets.moveTo(ticketKey, status) };
       }
-      await deps.tickets.comment(ticketKey, approvalRecordedComment(request, required, movedBack));
+      await deps.tickets.comment(ticketKey, {
+        kind: 'approval.recorded',
+        request,
+        required,
+        ...(movedBack ? { movedBack } : {}),
+      });
     });
   }
-  if (command.actor.kind === 'slack') {
-    await tellSlackActor(deps, command, approvalRecordedMessage(request, remaining));
-  }
+  const to = slackRecipient(command);
+  if (to) await deps.notifier.notify({ kind: 'approval.recorded', to, request, remaining });
 }
 
 /** Records and tells a refusal, once per command (see recordRefusal). */
@@ -295,7 +293,7 @@ async function refuse(
   request: AccessRequest | undefined,
   refusal: DecisionRefusal,
 ): Promise<DecideOutcome> {
-  const reason = decisionRefusalText(refusal);
+  const reason = explainRefusal(refusal);
   const first = await recordRefusal(deps, command, request, {
     action: `${command.decision}.refused`,
     actor: actorOf(command),
@@ -303,24 +301,27 @@ async function refuse(
     reason: `${refusal.kind}: ${reason}`,
   });
   if (!first) return { kind: 'ignored', why: 'repeated_refusal' };
-  if (command.actor.kind === 'slack') {
-    await tellSlackActor(deps, command, decisionRefusedMessage(command.requestId, command.decision, refusal));
-  } else {
+  const to = slackRecipient(command);
+  if (to) {
+    await deps.notifier.notify({
+      kind: 'decision.refused',
+      to,
+      requestId: command.requestId,
+      action: command.decision,
+      refusal,
+    });
+  } else if (command.actor.kind === 'jira') {
     const { accountId } = command.actor;
-    await ticketMayRefuse(deps, request, () => answerInJira(deps, command, accountId, request, reason));
+    await ticketMayRefuse(deps, request, () => answerInJira(deps, command, accountId, request, refusal));
   }
   return { kind: 'refused', refusal: refusal.kind };
 }
 
-async function tellSlackActor(
-  deps: DecideDeps,
-  command: RequestDecided,
-  message: ChatMessage,
-): Promise<void> {
-  if (command.actor.kind !== 'slack') return;
-  const channelId = command.slackMessage?.channelId;
-  if (channelId) await deps.notifier.sendEphemeral(channelId, command.actor.userId, message);
-  else await deps.notifier.sendDirect(command.actor.userId, message);
+/** The Slack user who acted, and the channel of the message they acted on. */
+function slackRecipient(command: RequestDecided): Recipient | undefined {
+  if (command.actor.kind !== 'slack') return undefined;
+  const actedIn = command.slackMessage?.channelId;
+  return { userId: command.actor.userId, ...(actedIn ? { actedIn } : {}) };
 }
 
 /**
@@ -332,7 +333,7 @@ async function answerInJira(
   command: RequestDecided,
   accountId: string,
   request: AccessRequest | undefined,
-  reason: string,
+  refusal: DecisionRefusal,
 ): Promise<void> {
   const ticketKey = command.jira?.issueKey ?? request?.ticket?.key;
   if (!ticketKey) return;
@@ -342,7 +343,12 @@ async function answerInJira(
     status && status !== command.jira?.toStatus
       ? { status, outcome: await deps.tickets.moveTo(ticketKey, status) }
       : undefined;
-  await deps.tickets.comment(ticketKey, refusalComment(accountId, reason, movedBack));
+  await deps.tickets.comment(ticketKey, {
+    kind: 'refusal',
+    accountId,
+    refusal,
+    ...(movedBack ? { movedBack } : {}),
+  });
 }
 
 /** The ticket status that matches the request's state. */

@@ -1,11 +1,9 @@
-import { approvalRequestMessage, requestDecidedDm } from '../adapters/slack/request-messages.js';
 import type { Catalog } from '../config/catalog-schema.js';
 import type { AccessRequest, DecisionEffects } from '../domain/access-request.js';
 import type { Notifier } from '../ports/chat.js';
 import type { Clock } from '../ports/clock.js';
 import { type NewAuditEvent, type RequestStore, StaleStateError } from '../ports/request-store.js';
 import { type MoveOutcome, type TicketTracker, TrackerRejectedError } from '../ports/ticket-tracker.js';
-import { decisionComment } from './ticket-content.js';
 
 export interface EffectDeps {
   readonly catalog: Catalog;
@@ -38,7 +36,7 @@ export async function completeDecisionEffects(
       const decided = current;
       await ticketMayRefuse(deps, current, async () => {
         const moved: MoveOutcome = await deps.tickets.moveTo(key, target);
-        await deps.tickets.comment(key, decisionComment(deps.catalog, decided, moved));
+        await deps.tickets.comment(key, { kind: 'decision', request: decided, moved });
       });
     }
     current = await recordEffects(deps, current, { ticket: true });
@@ -46,16 +44,12 @@ export async function completeDecisionEffects(
   if (!current.effects?.approversMessage) {
     const message = current.slack.approversMessage;
     if (message) {
-      await deps.notifier.update(
-        message.channelId,
-        message.ts,
-        approvalRequestMessage(current, deps.catalog),
-      );
+      await deps.notifier.refreshAnnouncement(current, message);
     }
     current = await recordEffects(deps, current, { approversMessage: true });
   }
   if (!current.effects?.requester) {
-    await deps.notifier.sendDirect(current.requester.slackUserId, requestDecidedDm(current, deps.catalog));
+    await deps.notifier.notify({ kind: 'request.decided', request: current });
     current = await recordEffects(deps, current, { requester: true });
   }
   return current;

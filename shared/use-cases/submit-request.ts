@@ -1,17 +1,8 @@
-import {
-  alreadyOpenDm,
-  approvalRequestMessage,
-  directoryDelayDm,
-  duplicateSubmissionDm,
-  type RejectionReason,
-  rejectionText,
-  requestPendingDm,
-  requestRejectedDm,
-} from '../adapters/slack/request-messages.js';
 import type { Catalog } from '../config/catalog-schema.js';
 import type { AccessRequest, AuditActor } from '../domain/access-request.js';
 import { findLevel } from '../domain/eligibility.js';
 import { isTerminal } from '../domain/lifecycle.js';
+import { explainRejection, type RejectionReason } from '../domain/refusals.js';
 import type { RequestSubmitted } from '../messages/commands.js';
 import type { ChatIdentity, Notifier } from '../ports/chat.js';
 import type { Clock } from '../ports/clock.js';
@@ -23,7 +14,6 @@ import {
 } from '../ports/directory.js';
 import { type RequestStore, StaleStateError } from '../ports/request-store.js';
 import type { TicketTracker } from '../ports/ticket-tracker.js';
-import { ticketDraft } from './ticket-content.js';
 
 export interface SubmitDeps {
   readonly catalog: Catalog;
@@ -50,14 +40,6 @@ export type SubmitOutcome =
   | { kind: 'in_progress_elsewhere'; requestId: string };
 
 const SYSTEM: AuditActor = { kind: 'system', id: 'worker' };
-
-/** Thrown for a transient failure after recording it: the command must be redelivered. */
-export class RetryLaterError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RetryLaterError';
-  }
-}
 
 export function openSlotKey(command: Pick<RequestSubmitted, 'requester' | 'target'>): string {
   return [
@@ -90,10 +72,12 @@ export async function submitRequest(deps: SubmitDeps, command: RequestSubmitted)
 
   const remembered = await store.rememberCommand(command.commandId, command.requestId);
   if (!remembered.first && remembered.requestId !== command.requestId) {
-    await deps.notifier.sendDirect(
-      command.requester.userId,
-      duplicateSubmissionDm(command.requestId, remembered.requestId),
-    );
+    await deps.notifier.notify({
+      kind: 'request.duplicate',
+      to: { userId: command.requester.userId },
+      requestId: command.requestId,
+      originalRequestId: remembered.requestId,
+    });
     return { kind: 'duplicate', originalRequestId: remembered.requestId };
   }
 
@@ -102,10 +86,13 @@ export async function submitRequest(deps: SubmitDeps, command: RequestSubmitted)
     const slot = openSlotKey(command);
     const holder = await claimSlot(deps, slot, command.requestId);
     if (holder !== command.requestId) {
-      await deps.notifier.sendDirect(
-        command.requester.userId,
-        alreadyOpenDm(holder, command.target.database, command.target.level),
-      );
+      await deps.notifier.notify({
+        kind: 'request.already_open',
+        to: { userId: command.requester.userId },
+        openRequestId: holder,
+        database: command.target.database,
+        level: command.target.level,
+      });
       return { kind: 'already_open', openRequestId: holder };
     }
     ({ request } = await store.create(newRequest(command, deps.clock), {
@@ -275,7 +262,7 @@ async function reject(
         action: 'reject',
         actor: SYSTEM,
         channel: 'system',
-        reason: rejectionText(reason),
+        reason: `${reason.kind}: ${explainRejection(reason)}`,
       },
     });
   } catch (error) {
@@ -285,7 +272,7 @@ async function reject(
     throw error;
   }
   await deps.store.releaseOpenSlot(openSlotKey(command), request.requestId);
-  await deps.notifier.sendDirect(command.requester.userId, requestRejectedDm(rejected, deps.catalog, reason));
+  await deps.notifier.notify({ kind: 'request.rejected', request: rejected, reason });
   return { kind: 'rejected', request: rejected, reason: reason.kind };
 }
 
@@ -304,7 +291,11 @@ async function noticeDelay(
     if (error instanceof StaleStateError) return;
     throw error;
   }
-  await deps.notifier.sendDirect(command.requester.userId, directoryDelayDm(request.requestId));
+  await deps.notifier.notify({
+    kind: 'request.delayed',
+    to: { userId: command.requester.userId },
+    requestId: request.requestId,
+  });
 }
 
 /** One ticket per request: found by its request id property if an earlier attempt made it. */
@@ -312,7 +303,7 @@ async function openTicket(deps: SubmitDeps, request: AccessRequest): Promise<Acc
   const ticket =
     request.ticket ??
     (await deps.tickets.findByRequestId(request.requestId)) ??
-    (await deps.tickets.create(ticketDraft(deps.catalog, request)));
+    (await deps.tickets.create(request));
   try {
     return await deps.store.transition(request.requestId, {
       event: 'open',
@@ -337,10 +328,7 @@ async function openTicket(deps: SubmitDeps, request: AccessRequest): Promise<Acc
 async function notifyPending(deps: SubmitDeps, request: AccessRequest): Promise<AccessRequest> {
   let current = request;
   if (!current.notified?.approvers) {
-    const posted = await deps.notifier.post(
-      deps.catalog.global.slack.approversChannel,
-      approvalRequestMessage(current, deps.catalog),
-    );
+    const posted = await deps.notifier.announce(current);
     current = await recordNotified(
       deps,
       current,
@@ -349,7 +337,7 @@ async function notifyPending(deps: SubmitDeps, request: AccessRequest): Promise<
     );
   }
   if (!current.notified?.requester) {
-    await deps.notifier.sendDirect(current.requester.slackUserId, requestPendingDm(current, deps.catalog));
+    await deps.notifier.notify({ kind: 'request.pending', request: current });
     current = await recordNotified(deps, current, { requester: true });
   }
   return current;

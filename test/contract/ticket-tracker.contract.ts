@@ -1,15 +1,17 @@
 import { randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { AdfDocument, AdfNode, TicketDraft } from '../../shared/adapters/jira/adf.js';
+import type { Catalog } from '../../shared/config/catalog-schema.js';
+import type { AccessRequest } from '../../shared/domain/access-request.js';
 import { InvalidRequestIdError } from '../../shared/domain/errors.js';
-import type {
-  AdfDocument,
-  AdfNode,
-  Ticket,
-  TicketDraft,
-  TicketTracker,
-} from '../../shared/ports/ticket-tracker.js';
+import type { Ticket, TicketNote, TicketTracker } from '../../shared/ports/ticket-tracker.js';
+import { accessRequest } from '../fixtures/access-request.js';
+import { exampleCatalog } from '../fixtures/catalog.js';
 
-/** What a TicketTracker implementation brings to the contract. */
+/**
+ * What a TicketTracker implementation brings to the contract. Its tracker opens tickets in
+ * `projectKey` with `issueType` (build it with `contractCatalog`).
+ */
 export interface TicketTrackerContractSubject {
   readonly tracker: TicketTracker;
   readonly projectKey: string;
@@ -54,6 +56,22 @@ export function freshRequestId(): string {
   return `REQ-${body}`;
 }
 
+/** The example catalog, opening tickets in `projectKey` as `issueType`. */
+export function contractCatalog(projectKey: string, issueType: string): Catalog {
+  const catalog = exampleCatalog();
+  return {
+    ...catalog,
+    global: { ...catalog.global, jira: { ...catalog.global.jira, projectKey, issueType } },
+  };
+}
+
+/** A verified request waiting for approval, as the worker hands it to `create`. */
+export function contractRequest(requestId: string, overrides: Partial<AccessRequest> = {}): AccessRequest {
+  const { ticket: _none, ...request } = accessRequest({ requestId });
+  return { ...request, ...overrides };
+}
+
+/** A draft as Jira's create call takes it, for the adapter's wire-level tests. */
 export function contractDraft(
   target: Pick<TicketTrackerContractSubject, 'projectKey' | 'issueType'>,
   requestId: string,
@@ -87,19 +105,25 @@ export function adfText(node: unknown): string {
   return `${typeof text === 'string' ? text : ''}${Array.isArray(content) ? content.map(adfText).join('') : ''}`;
 }
 
-function commentBody(text: string): AdfDocument {
+/** Two approvers' approval: its comment names both. */
+function approvalNote(requestId: string): TicketNote {
+  const at = '2026-11-21T10:05:00.000Z';
+  const approval = (account: string) => ({
+    account,
+    dn: `CN=${account},OU=People,DC=example,DC=test`,
+    channel: 'jira' as const,
+    actorId: `712020:${account}`,
+    via: 'CN=db-approvers,OU=Groups,DC=example,DC=test',
+    at,
+  });
   return {
-    type: 'doc',
-    version: 1,
-    content: [
-      {
-        type: 'paragraph',
-        content: [
-          { type: 'text', text: 'Access ' },
-          { type: 'text', text, marks: [{ type: 'strong' }] },
-        ],
-      },
-    ],
+    kind: 'decision',
+    moved: 'moved',
+    request: contractRequest(requestId, {
+      state: 'APPROVED',
+      approvals: [approval('bob'), approval('frank')],
+      decision: { outcome: 'approved', channel: 'jira', actorId: '712020:frank', account: 'frank', at },
+    }),
   };
 }
 
@@ -115,7 +139,7 @@ export function ticketTrackerContract(
     it('creates a ticket that findByRequestId then returns, with the same id, key and browse URL', async () => {
       const subject = await setup();
       const requestId = freshRequestId();
-      const created = await subject.tracker.create(contractDraft(subject, requestId));
+      const created = await subject.tracker.create(contractRequest(requestId));
       expect(created.key).toMatch(new RegExp(`^${subject.projectKey}-\\d+$`));
       expect(created.url).toMatch(new RegExp(`/browse/${created.key}$`));
       await subject.settle?.();
@@ -125,7 +149,7 @@ export function ticketTrackerContract(
 
     it('finds nothing for a request that has no ticket', async () => {
       const subject = await setup();
-      await subject.tracker.create(contractDraft(subject, freshRequestId()));
+      await subject.tracker.create(contractRequest(freshRequestId()));
       await subject.settle?.();
       expect(await subject.tracker.findByRequestId(freshRequestId())).toBeUndefined();
     });
@@ -133,7 +157,7 @@ export function ticketTrackerContract(
     it('stores the request id on the ticket itself', async () => {
       const subject = await setup();
       const requestId = freshRequestId();
-      const created = await subject.tracker.create(contractDraft(subject, requestId));
+      const created = await subject.tracker.create(contractRequest(requestId));
       expect(await subject.requestIdOnTicket(created)).toBe(requestId);
     });
 
@@ -141,8 +165,8 @@ export function ticketTrackerContract(
       const subject = await setup();
       const first = freshRequestId();
       const second = freshRequestId();
-      const firstTicket = await subject.tracker.create(contractDraft(subject, first));
-      const secondTicket = await subject.tracker.create(contractDraft(subject, second));
+      const firstTicket = await subject.tracker.create(contractRequest(first));
+      const secondTicket = await subject.tracker.create(contractRequest(second));
       expect(secondTicket.key).not.toBe(firstTicket.key);
       await subject.settle?.();
       expect(await subject.tracker.findByRequestId(first)).toEqual(firstTicket);
@@ -152,8 +176,8 @@ export function ticketTrackerContract(
     it('returns the oldest ticket when a request ended up with two', async () => {
       const subject = await setup();
       const requestId = freshRequestId();
-      const oldest = await subject.tracker.create(contractDraft(subject, requestId));
-      await subject.tracker.create(contractDraft(subject, requestId));
+      const oldest = await subject.tracker.create(contractRequest(requestId));
+      await subject.tracker.create(contractRequest(requestId));
       await subject.settle?.();
       expect(await subject.ticketCount(requestId)).toBe(2);
       expect(await subject.tracker.findByRequestId(requestId)).toEqual(oldest);
@@ -163,7 +187,7 @@ export function ticketTrackerContract(
       it('reads a ticket by id and by key: its project, status and request id', async () => {
         const subject = await setup();
         const requestId = freshRequestId();
-        const created = await subject.tracker.create(contractDraft(subject, requestId));
+        const created = await subject.tracker.create(contractRequest(requestId));
         const expected = {
           id: created.id,
           key: created.key,
@@ -193,16 +217,16 @@ export function ticketTrackerContract(
         await expect(subject.tracker.moveTo(issueIdOrKey, subject.statuses.reachable)).rejects.toBeInstanceOf(
           TypeError,
         );
-        await expect(subject.tracker.comment(issueIdOrKey, commentBody('x'))).rejects.toBeInstanceOf(
-          TypeError,
-        );
+        await expect(
+          subject.tracker.comment(issueIdOrKey, approvalNote(freshRequestId())),
+        ).rejects.toBeInstanceOf(TypeError);
       });
     });
 
     describe('moveTo', () => {
       it('moves a ticket to a status a transition leads to, and then finds it already there', async () => {
         const subject = await setup();
-        const created = await subject.tracker.create(contractDraft(subject, freshRequestId()));
+        const created = await subject.tracker.create(contractRequest(freshRequestId()));
         expect(await subject.tracker.moveTo(created.key, subject.statuses.reachable)).toBe('moved');
         expect(await subject.statusOf(created)).toBe(subject.statuses.reachable);
         expect((await subject.tracker.read(created.key))?.status).toBe(subject.statuses.reachable);
@@ -212,13 +236,13 @@ export function ticketTrackerContract(
 
       it('finds a new ticket already in its initial status', async () => {
         const subject = await setup();
-        const created = await subject.tracker.create(contractDraft(subject, freshRequestId()));
+        const created = await subject.tracker.create(contractRequest(freshRequestId()));
         expect(await subject.tracker.moveTo(created.key, subject.statuses.initial)).toBe('already_there');
       });
 
       it('reports no transition to a status the workflow does not reach from here, and leaves the ticket', async () => {
         const subject = await setup();
-        const created = await subject.tracker.create(contractDraft(subject, freshRequestId()));
+        const created = await subject.tracker.create(contractRequest(freshRequestId()));
         expect(await subject.tracker.moveTo(created.key, subject.statuses.unreachable)).toBe('no_transition');
         expect(await subject.tracker.moveTo(created.key, 'No Such Status')).toBe('no_transition');
         expect(await subject.statusOf(created)).toBe(subject.statuses.initial);
@@ -226,7 +250,7 @@ export function ticketTrackerContract(
 
       it('matches the status name ignoring case when nothing matches exactly', async () => {
         const subject = await setup();
-        const created = await subject.tracker.create(contractDraft(subject, freshRequestId()));
+        const created = await subject.tracker.create(contractRequest(freshRequestId()));
         const shouted = subject.statuses.reachable.toUpperCase();
         expect(await subject.tracker.moveTo(created.key, shouted)).toBe('moved');
         expect(await subject.statusOf(created)).toBe(subject.statuses.reachable);
@@ -235,12 +259,14 @@ export function ticketTrackerContract(
     });
 
     describe('comment', () => {
-      it('adds the comment once, as written', async () => {
+      it('adds the note once, as a comment that says what happened and who did it', async () => {
         const subject = await setup();
-        const created = await subject.tracker.create(contractDraft(subject, freshRequestId()));
-        await subject.tracker.comment(created.key, commentBody('granted until 11:00 UTC'));
+        const requestId = freshRequestId();
+        const created = await subject.tracker.create(contractRequest(requestId));
+        await subject.tracker.comment(created.key, approvalNote(requestId));
         const comments = await subject.commentsOn(created);
-        expect(comments.map(adfText)).toEqual(['Access granted until 11:00 UTC']);
+        expect(comments).toHaveLength(1);
+        expect(adfText(comments[0])).toMatch(/^Approved by bob \(in Jira\), frank \(in Jira\)\./);
       });
     });
 
@@ -288,7 +314,7 @@ export function ticketTrackerContract(
     ])('refuses a request id that is %s, before asking Jira', async (_, requestId) => {
       const subject = await setup();
       await expect(subject.tracker.findByRequestId(requestId)).rejects.toBeInstanceOf(InvalidRequestIdError);
-      await expect(subject.tracker.create(contractDraft(subject, requestId))).rejects.toBeInstanceOf(
+      await expect(subject.tracker.create(contractRequest(requestId))).rejects.toBeInstanceOf(
         InvalidRequestIdError,
       );
       expect(await subject.ticketCount(requestId)).toBe(0);

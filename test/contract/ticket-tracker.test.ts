@@ -23,14 +23,14 @@ import {
   jqlString,
 } from '../../shared/adapters/jira/jira-ticket-tracker.js';
 import { InvalidRequestIdError } from '../../shared/domain/errors.js';
+import type { AdfDocument, TicketDraft } from '../../shared/adapters/jira/adf.js';
 import {
-  type AdfDocument,
   REQUEST_ID_PROPERTY,
-  type TicketDraft,
   TrackerRejectedError,
   TrackerUnavailableError,
 } from '../../shared/ports/ticket-tracker.js';
 import {
+  contractCatalog,
   contractDraft,
   freshRequestId,
   ticketTrackerContract,
@@ -68,6 +68,7 @@ const sleep = (ms: number): Promise<void> => {
 
 function tracker(overrides: Partial<JiraTicketTrackerOptions> = {}): JiraTicketTracker {
   return new JiraTicketTracker({
+    catalog: contractCatalog('DBA', 'Access Request'),
     host: emulator.url,
     email: EMAIL,
     apiToken: API_TOKEN,
@@ -325,7 +326,7 @@ describe('JiraTicketTracker', () => {
 
     it('creates the issue with the property in the same call, then sets it again, and sends no body twice', async () => {
       const requestId = freshRequestId();
-      const created = await tracker().create(draft(requestId));
+      const created = await tracker().createTicket(draft(requestId));
       expect(emulator.calls.map((call) => call.operation)).toEqual(['createIssue', 'setIssueProperty']);
       const [create, put] = emulator.calls;
       expect(create?.body).toEqual({
@@ -358,12 +359,12 @@ describe('JiraTicketTracker', () => {
       await expect(tracker().findByRequestId('REQ-0K2M9Q7X" OR "1" = "1')).rejects.toBeInstanceOf(
         InvalidRequestIdError,
       );
-      await expect(tracker().create(draft('REQ-123'))).rejects.toBeInstanceOf(InvalidRequestIdError);
+      await expect(tracker().createTicket(draft('REQ-123'))).rejects.toBeInstanceOf(InvalidRequestIdError);
       expect(emulator.calls).toEqual([]);
     });
 
     it('refuses a draft for a project it does not search, since that ticket could never be found', async () => {
-      await expect(tracker().create(draft(freshRequestId(), { projectKey: 'OPS' }))).rejects.toThrow(
+      await expect(tracker().createTicket(draft(freshRequestId(), { projectKey: 'OPS' }))).rejects.toThrow(
         /project OPS is not one this tracker searches/,
       );
       expect(emulator.calls).toEqual([]);
@@ -375,9 +376,9 @@ describe('JiraTicketTracker', () => {
       );
       try {
         emulator.failNext('createIssue', { status: 503 });
-        await tracker().create(draft(freshRequestId()));
+        await tracker().createTicket(draft(freshRequestId()));
         await tracker({ apiToken: 'wrong' })
-          .create(draft(freshRequestId()))
+          .createTicket(draft(freshRequestId()))
           .catch(() => {});
         for (const spy of spies) expect(spy).not.toHaveBeenCalled();
       } finally {
@@ -396,7 +397,7 @@ describe('JiraTicketTracker', () => {
         properties: { [REQUEST_ID_PROPERTY]: { requestId } },
       });
       expect(await tracker().findByRequestId(requestId)).toBeUndefined();
-      const real = await tracker().create(draft(requestId));
+      const real = await tracker().createTicket(draft(requestId));
       expect(Number(planted.id)).toBeLessThan(Number(real.id));
       expect(await tracker().findByRequestId(requestId)).toEqual(real);
     });
@@ -421,7 +422,7 @@ describe('JiraTicketTracker', () => {
     it('does not see a ticket the search index has not caught up with (Jira search is eventually consistent)', async () => {
       emulator.setSearchIndexLag(5_000);
       const requestId = freshRequestId();
-      const created = await tracker().create(draft(requestId));
+      const created = await tracker().createTicket(draft(requestId));
       expect(await tracker().findByRequestId(requestId)).toBeUndefined();
       clock.advance(5_000);
       expect(await tracker().findByRequestId(requestId)).toEqual(created);
@@ -432,7 +433,7 @@ describe('JiraTicketTracker', () => {
     it('waits what Retry-After says on 429, then succeeds', async () => {
       emulator.failNext('createIssue', { status: 429, retryAfterSeconds: 3 });
       const requestId = freshRequestId();
-      const created = await tracker().create(draft(requestId));
+      const created = await tracker().createTicket(draft(requestId));
       expect(sleeps).toEqual([3_000]);
       expect(callsOf('createIssue')).toHaveLength(2);
       // A 429 is refused before anything is done, so no search for a half-made issue is needed.
@@ -453,7 +454,7 @@ describe('JiraTicketTracker', () => {
     it('backs off on 5xx, looks for an issue the failed create may have made, and ends with exactly one', async () => {
       emulator.failNext('createIssue', { status: 503, times: 2 });
       const requestId = freshRequestId();
-      const created = await tracker().create(draft(requestId));
+      const created = await tracker().createTicket(draft(requestId));
       expect(emulator.calls.map((call) => `${call.operation ?? '?'} ${call.response.status}`)).toEqual([
         'createIssue 503',
         'searchAndReconsileIssuesUsingJql 200',
@@ -470,7 +471,7 @@ describe('JiraTicketTracker', () => {
     it('adopts the issue a create made before its 5xx, instead of creating a second', async () => {
       emulator.failNext('createIssue', { status: 504, afterHandling: true });
       const requestId = freshRequestId();
-      const created = await tracker().create(draft(requestId));
+      const created = await tracker().createTicket(draft(requestId));
       expect(callsOf('createIssue')).toHaveLength(1);
       expect(emulator.issuesByRequestId(requestId).map((issue) => issue.key)).toEqual([created.key]);
       expect(propertyRequestId(emulator.issue(created.key)?.properties[REQUEST_ID_PROPERTY])).toBe(requestId);
@@ -479,7 +480,7 @@ describe('JiraTicketTracker', () => {
     it('retries after a dropped connection', async () => {
       emulator.failNext('createIssue', { status: 0, dropConnection: true });
       const requestId = freshRequestId();
-      await tracker().create(draft(requestId));
+      await tracker().createTicket(draft(requestId));
       expect(emulator.issuesByRequestId(requestId)).toHaveLength(1);
       expect(sleeps).toHaveLength(1);
     });
@@ -488,7 +489,7 @@ describe('JiraTicketTracker', () => {
       emulator.failNext('createIssue', { status: 500, times: 100 });
       const requestId = freshRequestId();
       const error = await tracker()
-        .create(draft(requestId))
+        .createTicket(draft(requestId))
         .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(TrackerUnavailableError);
       expect((error as Error).message).toMatch(/after 4 attempts: 500 Internal server error/);
@@ -500,14 +501,14 @@ describe('JiraTicketTracker', () => {
     it('never makes two issues when every answer is a 5xx that came after the work was done', async () => {
       emulator.failNext('*', { status: 502, times: 100, afterHandling: true });
       const requestId = freshRequestId();
-      await expect(tracker().create(draft(requestId))).rejects.toBeInstanceOf(TrackerUnavailableError);
+      await expect(tracker().createTicket(draft(requestId))).rejects.toBeInstanceOf(TrackerUnavailableError);
       expect(emulator.issuesByRequestId(requestId)).toHaveLength(1);
     });
 
     it('retries the property PUT without creating the issue again', async () => {
       emulator.failNext('setIssueProperty', { status: 503, times: 2 });
       const requestId = freshRequestId();
-      const created = await tracker().create(draft(requestId));
+      const created = await tracker().createTicket(draft(requestId));
       expect(callsOf('createIssue')).toHaveLength(1);
       expect(callsOf('setIssueProperty').map((call) => call.response.status)).toEqual([503, 503, 200]);
       expect(emulator.issuesByRequestId(requestId).map((issue) => issue.key)).toEqual([created.key]);
@@ -516,14 +517,14 @@ describe('JiraTicketTracker', () => {
     it('gives up on a property PUT that keeps failing, leaving one issue that still carries the property', async () => {
       emulator.failNext('setIssueProperty', { status: 500, times: 100 });
       const requestId = freshRequestId();
-      await expect(tracker().create(draft(requestId))).rejects.toBeInstanceOf(TrackerUnavailableError);
+      await expect(tracker().createTicket(draft(requestId))).rejects.toBeInstanceOf(TrackerUnavailableError);
       expect(callsOf('createIssue')).toHaveLength(1);
       expect(emulator.issuesByRequestId(requestId)).toHaveLength(1);
     });
 
     it('retries a failed search', async () => {
       const requestId = freshRequestId();
-      const created = await tracker().create(draft(requestId));
+      const created = await tracker().createTicket(draft(requestId));
       emulator.failNext('searchAndReconsileIssuesUsingJql', { status: 503 });
       expect(await tracker().findByRequestId(requestId)).toEqual(created);
       expect(sleeps).toHaveLength(1);
@@ -535,7 +536,7 @@ describe('JiraTicketTracker', () => {
       emulator.setSearchIndexLag(30_000);
       emulator.failNext('createIssue', { status: 504, afterHandling: true });
       const requestId = freshRequestId();
-      const created = await tracker().create(draft(requestId));
+      const created = await tracker().createTicket(draft(requestId));
       const both = emulator.issuesByRequestId(requestId);
       expect(both).toHaveLength(2);
       expect(created.key).toBe(both[1]?.key);
@@ -548,7 +549,7 @@ describe('JiraTicketTracker', () => {
     it('turns 401 into TrackerRejectedError without the token anywhere in the error', async () => {
       const wrong = 'test-jira-api-token-wrong-one';
       const error = await tracker({ apiToken: wrong })
-        .create(draft(freshRequestId()))
+        .createTicket(draft(freshRequestId()))
         .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(TrackerRejectedError);
       expect((error as TrackerRejectedError).status).toBe(401);
@@ -570,6 +571,7 @@ describe('JiraTicketTracker', () => {
       });
       try {
         const error = await new JiraTicketTracker({
+          catalog: contractCatalog('DBA', 'Access Request'),
           host: cloudLike.url,
           email: EMAIL,
           apiToken: 'nope',
@@ -589,7 +591,7 @@ describe('JiraTicketTracker', () => {
 
     it("turns 400 into TrackerRejectedError with Jira's field errors", async () => {
       const error = await tracker()
-        .create(draft(freshRequestId(), { issueType: 'Bug' }))
+        .createTicket(draft(freshRequestId(), { issueType: 'Bug' }))
         .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(TrackerRejectedError);
       expect(error).toMatchObject({
@@ -601,7 +603,7 @@ describe('JiraTicketTracker', () => {
 
     it('turns 403 into TrackerRejectedError', async () => {
       const error = await tracker({ projectKeys: ['LOCKED'] })
-        .create(draft(freshRequestId(), { projectKey: 'LOCKED' }))
+        .createTicket(draft(freshRequestId(), { projectKey: 'LOCKED' }))
         .catch((caught: unknown) => caught);
       expect(error).toMatchObject({
         status: 403,
@@ -1031,7 +1033,7 @@ describe('JiraTicketTracker: reading, moving, commenting, accounts', () => {
           },
         ],
       };
-      await tracker().comment(ticket.key, body);
+      await tracker().addComment(ticket.key, body);
       expect(emulator.calls).toHaveLength(1);
       const [call] = emulator.calls;
       expect(call?.operation).toBe('addComment');
@@ -1045,7 +1047,7 @@ describe('JiraTicketTracker: reading, moving, commenting, accounts', () => {
     it('retries 429, which Jira answers before doing anything', async () => {
       const ticket = seedTicket();
       emulator.failNext('addComment', { status: 429, retryAfterSeconds: 1, times: 2 });
-      await tracker().comment(ticket.key, note('granted'));
+      await tracker().addComment(ticket.key, note('granted'));
       expect(sleeps).toEqual([1_000, 1_000]);
       expect(emulator.issue(ticket.key)?.comments).toHaveLength(1);
     });
@@ -1060,7 +1062,7 @@ describe('JiraTicketTracker: reading, moving, commenting, accounts', () => {
         const ticket = seedTicket();
         emulator.failNext('addComment', failure);
         const error = await tracker()
-          .comment(ticket.key, note('granted'))
+          .addComment(ticket.key, note('granted'))
           .catch((caught: unknown) => caught);
         expect(error).toBeInstanceOf(TrackerUnavailableError);
         expect((error as Error).message).toMatch(
@@ -1077,7 +1079,7 @@ describe('JiraTicketTracker: reading, moving, commenting, accounts', () => {
     it('retries a connection that was refused, since nothing reached Jira', async () => {
       const port = await closedPort();
       const error = await tracker({ host: `http://127.0.0.1:${port}` })
-        .comment('DBA-1', note('granted'))
+        .addComment('DBA-1', note('granted'))
         .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(TrackerUnavailableError);
       expect((error as Error).message).toBe(
@@ -1088,18 +1090,18 @@ describe('JiraTicketTracker: reading, moving, commenting, accounts', () => {
 
     it('refuses with TrackerRejectedError: 403 without the permission, 400 for a body Jira cannot take, 404 for no issue', async () => {
       const muted = seedTicket(undefined, 'Access Request', 'MUTE');
-      await expect(tracker().comment(muted.key, note('x'))).rejects.toMatchObject({
+      await expect(tracker().addComment(muted.key, note('x'))).rejects.toMatchObject({
         name: 'TrackerRejectedError',
         status: 403,
         message: `Jira refused to comment on ${muted.key}: 403 You do not have permission to comment on this issue.`,
       });
       const ticket = seedTicket();
       const typo: AdfDocument = { type: 'doc', version: 1, content: [{ type: 'paragrah' }] };
-      await expect(tracker().comment(ticket.key, typo)).rejects.toMatchObject({
+      await expect(tracker().addComment(ticket.key, typo)).rejects.toMatchObject({
         name: 'TrackerRejectedError',
         status: 400,
       });
-      await expect(tracker().comment('DBA-999', note('x'))).rejects.toMatchObject({
+      await expect(tracker().addComment('DBA-999', note('x'))).rejects.toMatchObject({
         name: 'TrackerRejectedError',
         status: 404,
       });
@@ -1226,7 +1228,7 @@ describe('JiraTicketTracker: reading, moving, commenting, accounts', () => {
       const calls: (() => Promise<unknown>)[] = [
         () => refusedBy.read(ticket.key),
         () => refusedBy.moveTo(ticket.key, 'Approved'),
-        () => refusedBy.comment(ticket.key, note('x')),
+        () => refusedBy.addComment(ticket.key, note('x')),
         () => refusedBy.accountEmail(ALICE),
         () => refusedBy.selfAccountId(),
       ];
@@ -1241,7 +1243,7 @@ describe('JiraTicketTracker: reading, moving, commenting, accounts', () => {
       for (const call of [
         () => unavailable.read(ticket.key),
         () => unavailable.moveTo(ticket.key, 'Approved'),
-        () => unavailable.comment(ticket.key, note('x')),
+        () => unavailable.addComment(ticket.key, note('x')),
         () => unavailable.accountEmail(ALICE),
         () => unavailable.selfAccountId(),
       ]) {
@@ -1809,7 +1811,7 @@ describe.skipIf(!spec)(
       await one.read('DBA-999');
       await one.moveTo(ticket.key, 'Approved');
       await one.moveTo(ticket.key, 'Done');
-      await one.comment(ticket.key, note('approved'));
+      await one.addComment(ticket.key, note('approved'));
       await one.accountEmail(ALICE);
       await one.accountEmail('557058:nobody');
       await one.selfAccountId();

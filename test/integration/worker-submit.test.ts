@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createAckHandler } from '../../lambdas/ack/wiring.js';
+import { loadCatalogFile } from '../../shared/config/load-catalog.js';
 import { createWorkerHandler, type WorkerOverrides } from '../../lambdas/worker/wiring.js';
 import { startDynalite } from '../../local/dynalite.js';
 import { JiraEmulator } from '../../local/emulators/jira/jira-emulator.js';
@@ -389,6 +390,7 @@ describe('worker: at-least-once delivery', () => {
 
   it('Jira failing several times then recovering → exactly one ticket', async () => {
     const tickets = new JiraTicketTracker({
+      catalog: await loadCatalogFile(catalogPath),
       host: jira.url,
       ...jira.credentials,
       projectKeys: ['DBA'],
@@ -403,6 +405,7 @@ describe('worker: at-least-once delivery', () => {
 
   it('Jira down for good → the delivery fails for a retry, and the redelivery completes with one ticket', async () => {
     const tickets = new JiraTicketTracker({
+      catalog: await loadCatalogFile(catalogPath),
       host: jira.url,
       ...jira.credentials,
       projectKeys: ['DBA'],

@@ -1,18 +1,20 @@
 import { HttpException, Version3Client, type Version3Models } from 'jira.js';
+import type { Catalog } from '../../config/catalog-schema.js';
+import type { AccessRequest } from '../../domain/access-request.js';
 import { isRequestId } from '../../domain/request-id.js';
 import { InvalidRequestIdError } from '../../domain/errors.js';
 import {
-  type AdfDocument,
-  type AdfNode,
   type MoveOutcome,
   REQUEST_ID_PROPERTY,
   type Ticket,
-  type TicketDraft,
+  type TicketNote,
   type TicketState,
   type TicketTracker,
   TrackerRejectedError,
   TrackerUnavailableError,
 } from '../../ports/ticket-tracker.js';
+import type { AdfDocument, AdfNode, TicketDraft } from './adf.js';
+import { noteComment, ticketDraft } from './ticket-content.js';
 
 /**
  * Where the request id sits inside the property's JSON value: `{ "requestId": "REQ-…" }`.
@@ -23,6 +25,8 @@ import {
 export const REQUEST_ID_PROPERTY_PATH = 'requestId';
 
 export interface JiraTicketTrackerOptions {
+  /** What tickets and comments say (project, issue type, statuses, the levels' grants). */
+  readonly catalog: Catalog;
   /** The site, e.g. https://acme.atlassian.net (no trailing path). */
   readonly host: string;
   /** The account the API token belongs to. */
@@ -134,8 +138,10 @@ export class JiraTicketTracker implements TicketTracker {
   private readonly random: () => number;
   /** The /myself lookup, in flight or done; dropped when it fails so the next call asks again. */
   private selfAccount: Promise<string> | undefined;
+  private readonly catalog: Catalog;
 
   constructor(options: JiraTicketTrackerOptions) {
+    this.catalog = options.catalog;
     this.host = options.host.replace(/\/+$/, '');
     if (options.projectKeys) {
       if (options.projectKeys.length === 0)
@@ -171,7 +177,16 @@ export class JiraTicketTracker implements TicketTracker {
     return hit && this.ticket(hit);
   }
 
-  async create(draft: TicketDraft): Promise<Ticket> {
+  create(request: AccessRequest): Promise<Ticket> {
+    return this.createTicket(ticketDraft(this.catalog, request));
+  }
+
+  comment(issueIdOrKey: string, note: TicketNote): Promise<void> {
+    return this.addComment(issueIdOrKey, noteComment(this.catalog, note));
+  }
+
+  /** Creates the ticket as drafted, and sets its request id property. */
+  async createTicket(draft: TicketDraft): Promise<Ticket> {
     assertRequestId(draft.requestId);
     if (this.projectKeys && !this.projectKeys.includes(draft.projectKey)) {
       throw new TypeError(
@@ -296,7 +311,7 @@ export class JiraTicketTracker implements TicketTracker {
   }
 
   /**
-   * Adds the comment. Jira has no idempotency key for comments, so a retried POST whose first
+   * Adds the comment as written. Jira has no idempotency key for comments, so a retried POST whose first
    * attempt got through posts the comment twice. Only failures where Jira cannot have acted are
    * retried: 429 (refused at the door) and a connection that was never made. After a 5xx, a
    * timeout or a dropped connection the comment may or may not exist: that is thrown at once as
@@ -306,7 +321,7 @@ export class JiraTicketTracker implements TicketTracker {
    * The issue is not re-read first, so `projectKeys` do not apply here: comment on tickets that
    * came from `create`, `findByRequestId` or `read`.
    */
-  async comment(issueIdOrKey: string, body: AdfDocument): Promise<void> {
+  async addComment(issueIdOrKey: string, body: AdfDocument): Promise<void> {
     assertIssueIdOrKey(issueIdOrKey);
     await this.retrying(
       `comment on ${issueIdOrKey}`,

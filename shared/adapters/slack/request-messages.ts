@@ -1,10 +1,23 @@
 import type { Catalog } from '../../config/catalog-schema.js';
 import type { AccessRequest } from '../../domain/access-request.js';
+import { commonName } from '../../domain/dn.js';
+import {
+  type DecisionRefusal,
+  explainRefusal,
+  type RejectionReason,
+  STATE_WORDS,
+} from '../../domain/refusals.js';
 import { formatDuration } from '../../domain/duration.js';
-import type { ChatMessage } from '../../ports/chat.js';
+import type { Notice, Recipient } from '../../ports/chat.js';
 import { ACTION_IDS } from './action-ids.js';
 import { SLASH_COMMAND } from './intake-messages.js';
 import { escapeMrkdwn } from './mrkdwn.js';
+
+/** A Block Kit message with its plain-text fallback (notifications, screen readers). */
+export interface ChatMessage {
+  readonly text: string;
+  readonly blocks: readonly Record<string, unknown>[];
+}
 
 const section = (markdown: string) => ({ type: 'section', text: { type: 'mrkdwn', text: markdown } });
 const context = (markdown: string) => ({ type: 'context', elements: [{ type: 'mrkdwn', text: markdown }] });
@@ -109,20 +122,6 @@ export function approvalRequestMessage(request: AccessRequest, catalog: Catalog)
   };
 }
 
-const STATE_WORDS: Record<AccessRequest['state'], string> = {
-  SUBMITTED: 'submitted',
-  PENDING_APPROVAL: 'waiting for approval',
-  REJECTED: 'not accepted',
-  APPROVED: 'approved',
-  DENIED: 'denied',
-  CANCELLED: 'cancelled by the requester',
-  TIMED_OUT: 'timed out without a decision',
-  GRANTED: 'granted',
-  FAILED: 'failed',
-  EXPIRED: 'expired',
-  REVOKED: 'revoked',
-};
-
 /** `<@U…> (bob) in Slack and carol in Jira`: each approver once, with where they approved. */
 function approvers(request: AccessRequest): string {
   return (request.approvals ?? [])
@@ -202,50 +201,6 @@ export function requestDecidedDm(request: AccessRequest, catalog: Catalog): Chat
   }
 }
 
-/** Why a decision or a cancellation was not taken, for the person who tried; says what to do. */
-export type DecisionRefusal =
-  | { kind: 'unknown_request' }
-  | { kind: 'no_identity'; channel: 'slack' | 'jira' }
-  | { kind: 'no_account'; attribute: string }
-  | { kind: 'ambiguous_account'; attribute: string }
-  | { kind: 'disabled' }
-  | { kind: 'own_request' }
-  | { kind: 'not_approver'; approverGroups: readonly string[] }
-  | { kind: 'unknown_level' }
-  | { kind: 'not_pending'; state: AccessRequest['state'] }
-  | { kind: 'already_approved_by_you'; remaining: number }
-  | { kind: 'not_requester' };
-
-/** The refusal in words, without any markup, so Slack and Jira can both carry it. */
-export function decisionRefusalText(refusal: DecisionRefusal): string {
-  switch (refusal.kind) {
-    case 'unknown_request':
-      return 'there is no such request.';
-    case 'no_identity':
-      return refusal.channel === 'slack'
-        ? 'your Slack profile has no e-mail address I can match to a directory account. Ask your Slack admin to add it.'
-        : 'your Atlassian profile does not show your e-mail address to jit-access, so I cannot match you to a directory account. Set your e-mail visibility to "Anyone" in your Atlassian profile, or decide with the buttons in Slack.';
-    case 'no_account':
-      return `no directory account matches your ${refusal.attribute}. Ask IT to check your account.`;
-    case 'ambiguous_account':
-      return `more than one directory account matches your ${refusal.attribute}, so I cannot tell which is you. Ask IT to fix the duplicate.`;
-    case 'disabled':
-      return 'your directory account is disabled.';
-    case 'own_request':
-      return 'you cannot decide on your own request; another approver has to.';
-    case 'not_approver':
-      return `only members of ${refusal.approverGroups.map((g) => commonName(g)).join(' or ')} may decide on this access level.`;
-    case 'unknown_level':
-      return 'this database or level is no longer in the catalog, so nobody can approve it.';
-    case 'not_pending':
-      return `the request is already ${STATE_WORDS[refusal.state]}; nothing was changed.`;
-    case 'already_approved_by_you':
-      return `your approval is already recorded; it needs ${refusal.remaining} more from other approvers.`;
-    case 'not_requester':
-      return 'only the person who made the request can cancel it.';
-  }
-}
-
 /** Ephemeral (or DM) answer to a decision or cancellation that was not taken. */
 export function decisionRefusedMessage(
   requestId: string,
@@ -253,7 +208,7 @@ export function decisionRefusedMessage(
   refusal: DecisionRefusal,
 ): ChatMessage {
   const verb = { approve: 'approval', deny: 'denial', cancel: 'cancellation' }[action];
-  const text = `Your ${verb} of ${requestId} was not taken: ${decisionRefusalText(refusal)}`;
+  const text = `Your ${verb} of ${requestId} was not taken: ${explainRefusal(refusal)}`;
   return { text, blocks: [section(`:warning: ${escapeMrkdwn(text)}`)] };
 }
 
@@ -262,14 +217,6 @@ export function approvalRecordedMessage(request: AccessRequest, remaining: numbe
   const text = `Your approval of ${request.requestId} is recorded; it needs ${remaining} more from other approvers.`;
   return { text, blocks: [section(`:ballot_box_with_check: ${text}`)] };
 }
-
-export type RejectionReason =
-  | { kind: 'no_email' }
-  | { kind: 'no_account'; attribute: string }
-  | { kind: 'ambiguous_account'; attribute: string }
-  | { kind: 'disabled' }
-  | { kind: 'not_eligible'; requesterGroups: readonly string[]; approverGroups: readonly string[] }
-  | { kind: 'unknown_level' };
 
 /** Why a request was refused, in words the requester can act on; nothing else about the directory. */
 export function rejectionText(reason: RejectionReason): string {
@@ -318,8 +265,35 @@ export function directoryDelayDm(requestId: string): ChatMessage {
   return { text, blocks: [section(`:warning: ${text}`)] };
 }
 
-/** `CN=db-readers,OU=Groups,…` → `db-readers`: the name people know a group by. */
-export function commonName(dn: string): string {
-  const first = dn.split(/(?<!\\),/)[0] ?? dn;
-  return first.replace(/^\s*cn\s*=\s*/i, '').replace(/\\(.)/g, '$1');
+/** Who a notice goes to, and what it says: the whole rendering of the worker's notices. */
+export function renderNotice(notice: Notice, catalog: Catalog): { to: Recipient; message: ChatMessage } {
+  switch (notice.kind) {
+    case 'request.pending':
+      return { to: requesterOf(notice.request), message: requestPendingDm(notice.request, catalog) };
+    case 'request.rejected':
+      return {
+        to: requesterOf(notice.request),
+        message: requestRejectedDm(notice.request, catalog, notice.reason),
+      };
+    case 'request.decided':
+      return { to: requesterOf(notice.request), message: requestDecidedDm(notice.request, catalog) };
+    case 'request.already_open':
+      return {
+        to: notice.to,
+        message: alreadyOpenDm(notice.openRequestId, notice.database, notice.level),
+      };
+    case 'request.duplicate':
+      return { to: notice.to, message: duplicateSubmissionDm(notice.requestId, notice.originalRequestId) };
+    case 'request.delayed':
+      return { to: notice.to, message: directoryDelayDm(notice.requestId) };
+    case 'decision.refused':
+      return {
+        to: notice.to,
+        message: decisionRefusedMessage(notice.requestId, notice.action, notice.refusal),
+      };
+    case 'approval.recorded':
+      return { to: notice.to, message: approvalRecordedMessage(notice.request, notice.remaining) };
+  }
 }
+
+const requesterOf = (request: AccessRequest): Recipient => ({ userId: request.requester.slackUserId });

@@ -1,10 +1,11 @@
 import { ErrorCode, type WebAPICallError, WebClient } from '@slack/web-api';
 import {
+  type ChatError,
   type ChatIdentity,
-  type ChatMessage,
+  ChatRejectedError,
   ChatUnavailableError,
-  type Notifier,
 } from '../../ports/chat.js';
+import type { ChatMessage } from './request-messages.js';
 
 export interface SlackWebApiOptions {
   readonly botToken: string;
@@ -14,11 +15,12 @@ export interface SlackWebApiOptions {
 }
 
 /**
- * Slack as the worker uses it: who a user is (users.info) and messages (chat.postMessage).
- * Rate limits are not waited out here: the command is retried as a whole later, which keeps a
- * Lambda from sleeping through Slack's Retry-After.
+ * Slack as the worker uses it: who a user is (users.info) and messages (chat.postMessage and
+ * friends). Rate limits are not waited out here: the command is retried as a whole later, which
+ * keeps a Lambda from sleeping through Slack's Retry-After. Errors retrying cannot fix are
+ * ChatRejectedError, naming what to fix.
  */
-export class SlackWebApi implements ChatIdentity, Notifier {
+export class SlackWebApi implements ChatIdentity {
   private readonly client: WebClient;
 
   constructor(options: SlackWebApiOptions) {
@@ -39,7 +41,7 @@ export class SlackWebApi implements ChatIdentity, Notifier {
       return user.profile?.email || undefined;
     } catch (error) {
       if (platformError(error) === 'user_not_found') return undefined;
-      throw transient(error, 'users.info');
+      throw chatError(error, 'users.info');
     }
   }
 
@@ -52,7 +54,7 @@ export class SlackWebApi implements ChatIdentity, Notifier {
         blocks: [...message.blocks] as never,
       });
     } catch (error) {
-      throw transient(error, 'chat.postMessage');
+      throw chatError(error, 'chat.postMessage');
     }
   }
 
@@ -65,7 +67,7 @@ export class SlackWebApi implements ChatIdentity, Notifier {
       });
       return { channelId: result.channel ?? channelId, ts: result.ts ?? '' };
     } catch (error) {
-      throw transient(error, 'chat.postMessage');
+      throw chatError(error, 'chat.postMessage');
     }
   }
 
@@ -80,7 +82,7 @@ export class SlackWebApi implements ChatIdentity, Notifier {
       return 'updated';
     } catch (error) {
       if (platformError(error) === 'message_not_found') return 'gone';
-      throw transient(error, 'chat.update');
+      throw chatError(error, 'chat.update');
     }
   }
 
@@ -94,7 +96,7 @@ export class SlackWebApi implements ChatIdentity, Notifier {
       });
     } catch (error) {
       if (!EPHEMERAL_FALLBACK_ERRORS.has(platformError(error) ?? ''))
-        throw transient(error, 'chat.postEphemeral');
+        throw chatError(error, 'chat.postEphemeral');
       await this.sendDirect(userId, message);
     }
   }
@@ -113,8 +115,51 @@ function platformError(error: unknown): string | undefined {
   return e.code === ErrorCode.PlatformError ? (e as { data?: { error?: string } }).data?.error : undefined;
 }
 
+/** Platform errors that a later attempt may not meet: Slack's own trouble, and rate limits. */
+const TRANSIENT_PLATFORM_ERRORS = new Set([
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+  'ratelimited',
+  'team_added_to_org',
+]);
+
+/** What an operator changes when Slack refuses for good, by Slack's error code. */
+function settingFor(code: string): string {
+  switch (code) {
+    case 'invalid_auth':
+    case 'not_authed':
+    case 'token_revoked':
+    case 'token_expired':
+    case 'account_inactive':
+    case 'no_permission':
+      return 'SLACK_BOT_TOKEN (SLACK_BOT_TOKEN_ARN): the bot token is invalid or revoked; reinstall the app and store its new token';
+    case 'missing_scope':
+      return "the Slack app's bot token scopes (chat:write, im:write, users:read, users:read.email); add them and reinstall";
+    case 'channel_not_found':
+    case 'not_in_channel':
+    case 'is_archived':
+      return 'global.slack.approversChannel in the catalog: the channel must exist, not be archived, and have the app in it';
+    case 'invalid_blocks':
+    case 'invalid_blocks_format':
+    case 'msg_too_long':
+    case 'no_text':
+    case 'invalid_arguments':
+      return "jit-access's Slack message builders (Slack refused a message it built: report it)";
+    default:
+      return `the Slack app's configuration (Slack answered ${code})`;
+  }
+}
+
 /** Slack's error code only: never the request, which may carry user text. */
-function transient(error: unknown, method: string): ChatUnavailableError {
-  const code = platformError(error) ?? (error as { code?: string }).code ?? 'unknown';
-  return new ChatUnavailableError(`${method} failed: ${code}`, { cause: error });
+function chatError(error: unknown, method: string): ChatError {
+  const platform = platformError(error);
+  if (platform !== undefined && !TRANSIENT_PLATFORM_ERRORS.has(platform)) {
+    return new ChatRejectedError(`${method} refused: ${platform}`, platform, settingFor(platform), {
+      cause: error,
+    });
+  }
+  const code = platform ?? (error as { code?: string }).code ?? 'unknown';
+  return new ChatUnavailableError(`${method} failed: ${code}`, code, { cause: error });
 }

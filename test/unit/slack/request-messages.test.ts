@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   approvalRequestMessage,
-  commonName,
-  decisionRefusalText,
   decisionRefusedMessage,
   rejectionText,
   requestDecidedDm,
   requestPendingDm,
   requestRejectedDm,
 } from '../../../shared/adapters/slack/request-messages.js';
+import { commonName } from '../../../shared/domain/dn.js';
+import { explainRefusal } from '../../../shared/domain/refusals.js';
 import { accessRequest } from '../../fixtures/access-request.js';
 import { exampleCatalog } from '../../fixtures/catalog.js';
 
@@ -204,7 +204,7 @@ describe('decision refusals', () => {
     [{ kind: 'already_approved_by_you' as const, remaining: 1 }, 'needs 1 more from other approvers'],
     [{ kind: 'not_requester' as const }, 'only the person who made the request can cancel it'],
   ])('explains %j', (refusal, text) => {
-    expect(decisionRefusalText(refusal)).toContain(text);
+    expect(explainRefusal(refusal)).toContain(text);
     expect(decisionRefusedMessage('REQ-0K2M9Q7X', 'approve', refusal).text).toMatch(
       /^Your approval of REQ-0K2M9Q7X was not taken: /,
     );

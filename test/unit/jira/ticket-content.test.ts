@@ -4,7 +4,7 @@ import {
   decisionComment,
   refusalComment,
   ticketDraft,
-} from '../../../shared/use-cases/ticket-content.js';
+} from '../../../shared/adapters/jira/ticket-content.js';
 import { accessRequest } from '../../fixtures/access-request.js';
 import { exampleCatalog } from '../../fixtures/catalog.js';
 
@@ -122,11 +122,16 @@ describe('decision comments', () => {
   });
 
   it('mentions the person whose move was refused', () => {
-    const doc = refusalComment('712020:mallory', 'you cannot decide on your own request.', {
-      status: 'To Do',
-      outcome: 'moved',
-    });
+    const doc = refusalComment(
+      '712020:mallory',
+      { kind: 'own_request' },
+      {
+        status: 'To Do',
+        outcome: 'moved',
+      },
+    );
     expect(doc.content[0]?.content?.[0]).toEqual({ type: 'mention', attrs: { id: '712020:mallory' } });
     expect(textOf(doc)).toContain('I moved the ticket back to \\"To Do\\"');
+    expect(textOf(doc)).toContain('you cannot decide on your own request; another approver has to.');
   });
 });

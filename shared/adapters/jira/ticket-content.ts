@@ -1,7 +1,9 @@
-import type { Catalog } from '../config/catalog-schema.js';
-import type { AccessRequest } from '../domain/access-request.js';
-import { formatDuration } from '../domain/duration.js';
-import type { AdfDocument, AdfNode, MoveOutcome, TicketDraft } from '../ports/ticket-tracker.js';
+import type { Catalog } from '../../config/catalog-schema.js';
+import type { AccessRequest } from '../../domain/access-request.js';
+import { formatDuration } from '../../domain/duration.js';
+import { type DecisionRefusal, explainRefusal } from '../../domain/refusals.js';
+import type { MoveBack, MoveOutcome, TicketNote } from '../../ports/ticket-tracker.js';
+import type { AdfDocument, AdfNode, TicketDraft } from './adf.js';
 
 const text = (value: string, marks?: AdfNode['marks']): AdfNode => ({
   type: 'text',
@@ -164,7 +166,7 @@ export function decisionComment(
 export function approvalRecordedComment(
   request: AccessRequest,
   required: number,
-  movedBack?: { status: string; outcome: MoveOutcome },
+  movedBack?: MoveBack,
 ): AdfDocument {
   const count = request.approvals?.length ?? 0;
   const back =
@@ -192,8 +194,8 @@ export function approvalRecordedComment(
 /** Tells the person who moved the ticket why that did not count, and what was done about it. */
 export function refusalComment(
   accountId: string,
-  reason: string,
-  movedBack?: { status: string; outcome: MoveOutcome },
+  refusal: DecisionRefusal,
+  movedBack?: MoveBack,
 ): AdfDocument {
   const back =
     movedBack === undefined
@@ -208,7 +210,22 @@ export function refusalComment(
           ? [paragraph(text(`I moved the ticket back to "${movedBack.status}".`))]
           : [];
   return comment(
-    paragraph(mention(accountId), text(` your change was not taken as a decision: ${reason}`)),
+    paragraph(
+      mention(accountId),
+      text(` your change was not taken as a decision: ${explainRefusal(refusal)}`),
+    ),
     ...back,
   );
+}
+
+/** The comment for a ticket note. */
+export function noteComment(catalog: Catalog, note: TicketNote): AdfDocument {
+  switch (note.kind) {
+    case 'decision':
+      return decisionComment(catalog, note.request, note.moved);
+    case 'approval.recorded':
+      return approvalRecordedComment(note.request, note.required, note.movedBack);
+    case 'refusal':
+      return refusalComment(note.accountId, note.refusal, note.movedBack);
+  }
 }

@@ -1,0 +1,95 @@
+import { commonName } from './dn.js';
+import type { RequestState } from './lifecycle.js';
+
+/** Why a decision or a cancellation was not taken, for the person who tried. */
+export type DecisionRefusal =
+  | { kind: 'unknown_request' }
+  | { kind: 'no_identity'; channel: 'slack' | 'jira' }
+  | { kind: 'no_account'; attribute: string }
+  | { kind: 'ambiguous_account'; attribute: string }
+  | { kind: 'disabled' }
+  | { kind: 'own_request' }
+  | { kind: 'not_approver'; approverGroups: readonly string[] }
+  | { kind: 'unknown_level' }
+  | { kind: 'not_pending'; state: RequestState }
+  | { kind: 'already_approved_by_you'; remaining: number }
+  | { kind: 'not_requester' };
+
+/** Why a request was not accepted; nothing else about the directory is ever told. */
+export type RejectionReason =
+  | { kind: 'no_email' }
+  | { kind: 'no_account'; attribute: string }
+  | { kind: 'ambiguous_account'; attribute: string }
+  | { kind: 'disabled' }
+  | { kind: 'not_eligible'; requesterGroups: readonly string[]; approverGroups: readonly string[] }
+  | { kind: 'unknown_level' };
+
+/** What each state means to a person reading about their request. */
+export const STATE_WORDS: Record<RequestState, string> = {
+  SUBMITTED: 'submitted',
+  PENDING_APPROVAL: 'waiting for approval',
+  REJECTED: 'not accepted',
+  APPROVED: 'approved',
+  DENIED: 'denied',
+  CANCELLED: 'cancelled by the requester',
+  TIMED_OUT: 'timed out without a decision',
+  GRANTED: 'granted',
+  FAILED: 'failed',
+  EXPIRED: 'expired',
+  REVOKED: 'revoked',
+};
+
+/**
+ * The refusal in plain words that say what to do: no markup, so the audit trail, Slack and Jira
+ * can all carry it as it is.
+ */
+export function explainRefusal(refusal: DecisionRefusal): string {
+  switch (refusal.kind) {
+    case 'unknown_request':
+      return 'there is no such request.';
+    case 'no_identity':
+      return refusal.channel === 'slack'
+        ? 'your Slack profile has no e-mail address I can match to a directory account. Ask your Slack admin to add it.'
+        : 'your Atlassian profile does not show your e-mail address to jit-access, so I cannot match you to a directory account. Set your e-mail visibility to "Anyone" in your Atlassian profile, or decide with the buttons in Slack.';
+    case 'no_account':
+      return `no directory account matches your ${refusal.attribute}. Ask IT to check your account.`;
+    case 'ambiguous_account':
+      return `more than one directory account matches your ${refusal.attribute}, so I cannot tell which is you. Ask IT to fix the duplicate.`;
+    case 'disabled':
+      return 'your directory account is disabled.';
+    case 'own_request':
+      return 'you cannot decide on your own request; another approver has to.';
+    case 'not_approver':
+      return `only members of ${groupNames(refusal.approverGroups)} may decide on this access level.`;
+    case 'unknown_level':
+      return 'this database or level is no longer in the catalog, so nobody can approve it.';
+    case 'not_pending':
+      return `the request is already ${STATE_WORDS[refusal.state]}; nothing was changed.`;
+    case 'already_approved_by_you':
+      return `your approval is already recorded; it needs ${refusal.remaining} more from other approvers.`;
+    case 'not_requester':
+      return 'only the person who made the request can cancel it.';
+  }
+}
+
+/** The rejection in plain words, for the audit trail (the Slack adapter words it for the requester). */
+export function explainRejection(reason: RejectionReason): string {
+  switch (reason.kind) {
+    case 'no_email':
+      return 'the Slack profile has no e-mail address to match to a directory account';
+    case 'no_account':
+      return `no directory account matches the Slack profile's ${reason.attribute}`;
+    case 'ambiguous_account':
+      return `more than one directory account matches the Slack profile's ${reason.attribute}`;
+    case 'disabled':
+      return 'the directory account is disabled';
+    case 'not_eligible':
+      return `not a member of ${groupNames(reason.requesterGroups)}`;
+    case 'unknown_level':
+      return 'the database or level is no longer in the catalog';
+  }
+}
+
+function groupNames(dns: readonly string[]): string {
+  return dns.map(commonName).join(' or ');
+}
