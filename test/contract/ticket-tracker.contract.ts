@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { AdfDocument, AdfNode, TicketDraft } from '../../shared/adapters/jira/adf.js';
+import type { AdfNode, TicketDraft } from '../../shared/adapters/jira/adf.js';
 import type { Catalog } from '../../shared/config/catalog-schema.js';
 import type { AccessRequest } from '../../shared/domain/access-request.js';
 import { InvalidRequestIdError } from '../../shared/domain/errors.js';
