@@ -15,4 +15,36 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  {
+    // The layers ARCHITECTURE.md draws: the domain, the ports and the use cases decide and never
+    // render or talk to a vendor, so they import no adapter and no vendor SDK.
+    files: ['shared/domain/**', 'shared/ports/**', 'shared/use-cases/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/adapters/**', '**/adapters'],
+              message:
+                'use cases, ports and the domain depend on ports only; adapters are composed in wiring.ts',
+            },
+            {
+              group: [
+                '@slack/*',
+                'jira.js',
+                'jira.js/*',
+                '@aws-sdk/*',
+                'ldapts',
+                'mysql2',
+                'mysql2/*',
+                'node-vault',
+              ],
+              message: 'vendor SDKs belong in shared/adapters/',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );
