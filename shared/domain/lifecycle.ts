@@ -72,10 +72,11 @@ export function isTerminal(state: RequestState): boolean {
   return TERMINAL_STATES.includes(state);
 }
 
-function transitionFor(event: LifecycleEvent): Transition {
+/** The one legal move `event` makes: the state it is allowed from, and the state it leads to. */
+export function transitionFor(event: LifecycleEvent): Transition {
   const transition = BY_EVENT.get(event);
   // Unreachable while LIFECYCLE_EVENTS and TRANSITIONS agree; a unit test holds them together.
-  if (!transition) throw new Error(`no transition is defined for event ${event}`);
+  if (!transition) throw new TypeError(`no transition is defined for event ${event}`);
   return transition;
 }
 

@@ -20,6 +20,14 @@ export type RequestChanges = Partial<
   >
 >;
 
+/** A lifecycle event to apply; where it leads is the lifecycle's to say, not the caller's. */
+export interface LifecycleMove {
+  readonly event: LifecycleEvent;
+  readonly changes?: RequestChanges;
+  readonly audit: NewAuditEvent;
+  readonly expectedVersion?: number;
+}
+
 /**
  * Durable request state. Every write is a single-item conditional write, so concurrent and repeated
  * deliveries can never half-apply a change or apply it twice.
@@ -32,22 +40,13 @@ export interface RequestStore {
   create(request: AccessRequest, audit: NewAuditEvent): Promise<{ created: boolean; request: AccessRequest }>;
   get(requestId: string): Promise<AccessRequest | undefined>;
   /**
-   * Moves the request from `from` to `to` applying `changes`, only if it is still in `from` (and,
+   * Applies the lifecycle `event` with `changes`: from the one state the lifecycle allows it from
+   * to the state it leads to (`TRANSITIONS`), only if the request is still in that state (and,
    * when `expectedVersion` is given, still at that version: the changes were computed from it).
    * Throws StaleStateError (carrying the current request) when it is not, except when this exact
    * move is what last happened to it (a redelivery): then it returns the request unchanged.
    */
-  transition(
-    requestId: string,
-    move: {
-      event: LifecycleEvent;
-      from: RequestState;
-      to: RequestState;
-      changes?: RequestChanges;
-      audit: NewAuditEvent;
-      expectedVersion?: number;
-    },
-  ): Promise<AccessRequest>;
+  transition(requestId: string, move: LifecycleMove): Promise<AccessRequest>;
   /** Applies `changes` only if the request is still at `expectedVersion`; StaleStateError otherwise. */
   update(
     requestId: string,
@@ -77,7 +76,16 @@ export interface RequestStore {
   releaseOpenSlot(slot: string, requestId: string): Promise<void>;
 }
 
-export class StaleStateError extends Error {
+/** Every failure of the request store. */
+export class RequestStoreError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The request is not in the state (or at the version) the write expected; `current` is what it is. */
+export class StaleStateError extends RequestStoreError {
   constructor(
     readonly requestId: string,
     readonly current: AccessRequest | undefined,
@@ -87,14 +95,8 @@ export class StaleStateError extends Error {
       `request ${requestId} is ${current ? `${current.state} (version ${current.version})` : 'missing'}`,
       options,
     );
-    this.name = 'StaleStateError';
   }
 }
 
-/** DynamoDB could not be reached or throttled us: transient, retry the command. */
-export class StoreUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StoreUnavailableError';
-  }
-}
+/** DynamoDB could not be reached, throttled us, or did not settle: transient, retry the command. */
+export class StoreUnavailableError extends RequestStoreError {}

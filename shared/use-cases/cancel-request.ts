@@ -34,8 +34,6 @@ export async function cancelRequest(deps: CancelDeps, command: RequestCancel): P
   try {
     cancelled = await deps.store.transition(request.requestId, {
       event: 'cancel',
-      from: 'PENDING_APPROVAL',
-      to: 'CANCELLED',
       changes: {
         decision: { outcome: 'cancelled', channel: 'slack', actorId: command.actor.userId, at: now },
         effects: {},

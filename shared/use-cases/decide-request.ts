@@ -155,8 +155,6 @@ async function deny(
   const reason = command.reason?.trim() || undefined;
   let denied = await deps.store.transition(request.requestId, {
     event: 'deny',
-    from: 'PENDING_APPROVAL',
-    to: 'DENIED',
     changes: {
       decision: {
         outcome: 'denied',
@@ -215,8 +213,6 @@ async function approve(
   if (approvals.length + 1 >= required) {
     let approved = await deps.store.transition(request.requestId, {
       event: 'approve',
-      from: 'PENDING_APPROVAL',
-      to: 'APPROVED',
       // Computed from this version's approvals: a concurrent change makes it recompute.
       expectedVersion: request.version,
       changes: {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Catalog } from '../config/catalog-schema.js';
 import { COMMAND_VERSION, type RequestDecided } from '../messages/commands.js';
 import type { Clock } from '../ports/clock.js';
-import { type EventPublisher, PublishFailedError } from '../ports/event-publisher.js';
+import { type EventPublisher, EventPublisherError } from '../ports/event-publisher.js';
 import {
   type TicketStatusChange,
   type TicketTracker,
@@ -67,7 +67,7 @@ export async function intakeJiraStatusChange(
     await deps.publisher.publish(command);
     return { kind: 'queued', command };
   } catch (error) {
-    if (error instanceof PublishFailedError)
+    if (error instanceof EventPublisherError)
       return { kind: 'retry_later', why: 'the topic refused the command' };
     if (error instanceof TrackerUnavailableError) {
       return { kind: 'retry_later', why: 'Jira could not be read' };

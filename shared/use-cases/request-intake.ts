@@ -6,7 +6,7 @@ import { DurationError, InvalidRequestIdError } from '../domain/errors.js';
 import { parseRequestId, type RequestId } from '../domain/request-id.js';
 import { COMMAND_VERSION, type SlackActor, type TopicCommand } from '../messages/commands.js';
 import type { Clock } from '../ports/clock.js';
-import { type EventPublisher, PublishFailedError } from '../ports/event-publisher.js';
+import { type EventPublisher, EventPublisherError } from '../ports/event-publisher.js';
 
 export const MAX_JUSTIFICATION_LENGTH = 1000;
 
@@ -243,7 +243,7 @@ async function publishOrReport<T>(
     await deps.publisher.publish(command);
     return { queued: true, value };
   } catch (error) {
-    if (error instanceof PublishFailedError) return { queued: false };
+    if (error instanceof EventPublisherError) return { queued: false };
     throw error;
   }
 }

@@ -254,8 +254,6 @@ async function reject(
   try {
     rejected = await deps.store.transition(request.requestId, {
       event: 'reject',
-      from: 'SUBMITTED',
-      to: 'REJECTED',
       changes: { rejectionReason: reason.kind, ...(requester ? { requester } : {}) },
       audit: {
         at: deps.clock.now().toISOString(),
@@ -307,8 +305,6 @@ async function openTicket(deps: SubmitDeps, request: AccessRequest): Promise<Acc
   try {
     return await deps.store.transition(request.requestId, {
       event: 'open',
-      from: 'SUBMITTED',
-      to: 'PENDING_APPROVAL',
       changes: { ticket: { key: ticket.key, url: ticket.url } },
       audit: {
         at: deps.clock.now().toISOString(),

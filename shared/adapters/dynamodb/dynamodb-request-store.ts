@@ -16,10 +16,10 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { AccessRequest, AuditEvent } from '../../domain/access-request.js';
-import { IllegalTransitionError } from '../../domain/errors.js';
-import { type LifecycleEvent, type RequestState, TRANSITIONS } from '../../domain/lifecycle.js';
+import { type RequestState, transitionFor } from '../../domain/lifecycle.js';
 import type { Clock } from '../../ports/clock.js';
 import {
+  type LifecycleMove,
   type NewAuditEvent,
   type RequestChanges,
   type RequestStore,
@@ -212,7 +212,7 @@ export class DynamoDbRequestStore implements RequestStore {
     audit: NewAuditEvent,
   ): Promise<{ created: boolean; request: AccessRequest }> {
     if (request.state !== 'SUBMITTED' || request.version !== 1) {
-      throw new Error(
+      throw new TypeError(
         `a new request must be SUBMITTED at version 1, not ${request.state} at ${request.version}`,
       );
     }
@@ -243,7 +243,9 @@ export class DynamoDbRequestStore implements RequestStore {
       const existing = await this.readRequest(requestId);
       // Requests are never deleted, so the item that failed the condition is still there.
       if (!existing) {
-        throw new Error(`request ${requestId} exists but could not be read back`, { cause: error });
+        throw new StoreUnavailableError(`request ${requestId} exists but could not be read back`, {
+          cause: error,
+        });
       }
       await this.putLastAudit(existing);
       return { created: false, request: toRequest(existing) };
@@ -257,25 +259,15 @@ export class DynamoDbRequestStore implements RequestStore {
     return item && toRequest(item);
   }
 
-  async transition(
-    requestId: string,
-    move: {
-      event: LifecycleEvent;
-      from: RequestState;
-      to: RequestState;
-      changes?: RequestChanges;
-      audit: NewAuditEvent;
-      expectedVersion?: number;
-    },
-  ): Promise<AccessRequest> {
-    assertLegalMove(move);
-    const audit: NewAuditEvent = { ...move.audit, from: move.from, to: move.to };
+  async transition(requestId: string, move: LifecycleMove): Promise<AccessRequest> {
+    const { from, to } = transitionFor(move.event);
+    const audit: NewAuditEvent = { ...move.audit, from, to };
     const now = this.now();
     const update = new UpdateBuilder();
-    update.set('state', move.to);
+    update.set('state', to);
     update.increment('version');
     update.set('updatedAt', now);
-    update.set('statePk', statePk(move.to));
+    update.set('statePk', statePk(to));
     update.set('stateSk', sortKey(now, requestId));
     update.set('lastAudit', audit);
     update.increment('auditSequence');
@@ -284,10 +276,10 @@ export class DynamoDbRequestStore implements RequestStore {
       move.expectedVersion === undefined
         ? ''
         : ` AND ${update.name('version')} = ${update.value(move.expectedVersion)}`;
-    const condition = `attribute_exists(${update.name('pk')}) AND ${update.name('state')} = ${update.value(move.from)}${versioned}`;
+    const condition = `attribute_exists(${update.name('pk')}) AND ${update.name('state')} = ${update.value(from)}${versioned}`;
 
     return this.conditionalUpdate('transition', requestId, update, condition, (current) => {
-      return current.state === move.to && sameAudit(current.lastAudit, audit);
+      return current.state === to && sameAudit(current.lastAudit, audit);
     });
   }
 
@@ -407,7 +399,8 @@ export class DynamoDbRequestStore implements RequestStore {
     }
     const existing = (await this.getItem('rememberCommand', key)) as CommandItem | undefined;
     // Command records are never deleted, so the one that failed the condition is still there.
-    if (!existing) throw new Error(`command ${commandId} is recorded but could not be read back`);
+    if (!existing)
+      throw new StoreUnavailableError(`command ${commandId} is recorded but could not be read back`);
     return { first: false, requestId: existing.requestId };
   }
 
@@ -643,21 +636,11 @@ class UpdateBuilder {
   }
 }
 
-function assertLegalMove(move: { event: LifecycleEvent; from: RequestState; to: RequestState }): void {
-  const transition = TRANSITIONS.find((candidate) => candidate.event === move.event);
-  if (!transition) throw new Error(`no transition is defined for event ${move.event}`);
-  // A wrong target is a caller bug, not a refusal a person could cause.
-  if (transition.to !== move.to) {
-    throw new Error(`event ${move.event} leads to ${transition.to}, not ${move.to}`);
-  }
-  if (transition.from !== move.from) throw new IllegalTransitionError(move.from, transition.event);
-}
-
 function applyChanges(update: UpdateBuilder, changes: RequestChanges | undefined): void {
   if (!changes) return;
   // The type already forbids identity fields; this keeps a cast or a spread object from sneaking one in.
   const unknown = Object.keys(changes).filter((key) => !Object.hasOwn(CHANGE_FIELDS, key));
-  if (unknown.length > 0) throw new Error(`a request change cannot set ${unknown.join(', ')}`);
+  if (unknown.length > 0) throw new TypeError(`a request change cannot set ${unknown.join(', ')}`);
   for (const key of CHANGE_KEYS) {
     const value = changes[key];
     if (value !== undefined) update.set(key, value);
