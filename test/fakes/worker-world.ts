@@ -24,8 +24,12 @@ export const GROUPS = {
 export type Person = 'alice' | 'bob' | 'frank' | 'carol' | 'dave';
 
 const PEOPLE: Record<Person, { slackId: string; jiraId: string; groups: string[]; enabled?: boolean }> = {
-  // Requester of read and write.
-  alice: { slackId: 'U0ALICE01', jiraId: '712020:alice', groups: [GROUPS.readers, GROUPS.oncall] },
+  // Requester of read and write, and an approver too: she still never decides her own requests.
+  alice: {
+    slackId: 'U0ALICE01',
+    jiraId: '712020:alice',
+    groups: [GROUPS.readers, GROUPS.oncall, GROUPS.approvers],
+  },
   bob: { slackId: 'U0BOB0001', jiraId: '712020:bob', groups: [GROUPS.approvers] },
   frank: { slackId: 'U0FRANK01', jiraId: '712020:frank', groups: [GROUPS.approvers] },
   // An approver whose account is disabled.
