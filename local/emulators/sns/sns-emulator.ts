@@ -1,8 +1,9 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SNSEvent } from 'aws-lambda';
+import { snsLambdaEvent } from './lambda-event.js';
 
 /**
  * A local Amazon SNS endpoint for tests and benchmarks: speaks enough of the SNS Query API
@@ -620,42 +621,16 @@ export class SnsEmulator {
   }
 
   private lambdaEvent(subscription: Subscription, record: PublishedSnsMessage, delivered: string): SNSEvent {
-    const endpoint = `https://sns.${this.region}.amazonaws.com`;
-    const messageAttributes: Record<string, { Type: string; Value: string }> = {};
-    for (const [name, value] of Object.entries(record.attributes)) {
-      messageAttributes[name] = {
-        Type: value.DataType,
-        Value: value.BinaryValue
-          ? Buffer.from(value.BinaryValue).toString('base64')
-          : (value.StringValue ?? ''),
-      };
-    }
-    const wire = {
-      Records: [
-        {
-          EventSource: 'aws:sns',
-          EventVersion: '1.0',
-          EventSubscriptionArn: subscription.arn,
-          Sns: {
-            Type: 'Notification',
-            MessageId: record.messageId,
-            TopicArn: record.topicArn,
-            // Lambda sends null, not an absent key, when there is no subject.
-            Subject: record.subject ?? null,
-            Message: delivered,
-            Timestamp: record.at.toISOString(),
-            SignatureVersion: '1',
-            Signature: randomBytes(256).toString('base64'),
-            SigningCertUrl: `${endpoint}/SimpleNotificationService-${randomBytes(16).toString('hex')}.pem`,
-            UnsubscribeUrl: `${endpoint}/?Action=Unsubscribe&SubscriptionArn=${subscription.arn}`,
-            MessageAttributes: messageAttributes,
-          },
-        },
-      ],
-    };
-    // Through JSON like the real invocation: no shared references, and Subject stays null even
-    // though @types/aws-lambda declares it optional (handlers must cope with null).
-    return JSON.parse(JSON.stringify(wire)) as SNSEvent;
+    return snsLambdaEvent({
+      subscriptionArn: subscription.arn,
+      topicArn: record.topicArn,
+      messageId: record.messageId,
+      ...(record.subject !== undefined ? { subject: record.subject } : {}),
+      message: delivered,
+      at: record.at,
+      attributes: record.attributes,
+      region: this.region,
+    });
   }
 }
 
