@@ -1,7 +1,7 @@
 import type { Catalog } from '../../config/catalog-schema.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { RequestId } from '../../domain/request-id.js';
-import type { ValidatedRequest } from '../../use-cases/request-intake.js';
+import type { ValidatedRequest } from '../../domain/request-validation.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 
 /** What a slash command's HTTP answer carries: a message only the person who typed it sees. */
@@ -83,6 +83,17 @@ const ACTION_WORDS = {
 export function commandQueuedReply(action: keyof typeof ACTION_WORDS, requestId: RequestId): EphemeralReply {
   const [noun] = ACTION_WORDS[action];
   return ephemeral(`${noun} of *${requestId}* received. I check that you may do this and let you know.`);
+}
+
+/** Revoking and extending from Slack arrive with the grant and expiry work; until then, say so. */
+export function notAvailableYetReply(action: 'revoke' | 'extend', requestId: RequestId): EphemeralReply {
+  return action === 'revoke'
+    ? ephemeral(
+        `Revoking access from Slack is not available yet in this version of jit-access: nothing was changed for *${requestId}*. If the access must end now, ask a DBA.`,
+      )
+    : ephemeral(
+        `Extending access is not available yet in this version of jit-access: nothing was changed for *${requestId}*. Submit a new request with \`${SLASH_COMMAND}\` when you need more time.`,
+      );
 }
 
 /** Said whenever the topic refused a command: nothing happened, and the user must know it. */

@@ -3,7 +3,7 @@ import type { Catalog } from '../../config/catalog-schema.js';
 import { type Duration, formatDuration } from '../../domain/duration.js';
 import { findLevel, type LevelRef } from '../../domain/eligibility.js';
 import type { RequestId } from '../../domain/request-id.js';
-import type { RequestProblems, ValidatedRequest } from '../../use-cases/request-intake.js';
+import type { RequestProblems, ValidatedRequest } from '../../domain/request-validation.js';
 
 export const REQUEST_MODAL_CALLBACK_ID = 'access_request';
 export const TARGET_BLOCK_ID = 'target';
