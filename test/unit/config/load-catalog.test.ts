@@ -109,6 +109,22 @@ const BROKEN: [string, string, string, string, string | RegExp, string][] = [
     'DROP DATABASE',
   ],
   [
+    'a second statement smuggled after the grant',
+    "TO '{{name}}'@'%'\"\n        defaultDuration: 1h",
+    "TO '{{name}}'@'%'; DROP DATABASE orders\"\n        defaultDuration: 1h",
+    'databases.orders.levels.read.grants[0]',
+    'has a second statement after ";" ("DROP DATABASE orders")',
+    'DROP DATABASE orders',
+  ],
+  [
+    'a trailing comment',
+    "TO '{{name}}'@'%'\"\n        defaultDuration: 1h",
+    "TO '{{name}}'@'%' -- read only\"\n        defaultDuration: 1h",
+    'databases.orders.levels.read.grants[0]',
+    'contains a comment ("-- read only")',
+    '-- read only',
+  ],
+  [
     'a grant to someone else',
     "\"GRANT SELECT ON orders.* TO '{{name}}'@'%'\"",
     "\"GRANT SELECT ON orders.* TO 'mallory'@'%'\"",
