@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { parse } from 'yaml';
+import { chooseCatalog, exampleCatalogWarning } from '../shared/config/catalog-choice.js';
 import { loadCatalogFile } from '../shared/config/load-catalog.js';
 import { COMMON_BUILD_OPTIONS } from './esbuild/options.js';
 import { trimLambdaDeps } from './esbuild/trim-lambda-deps.js';
@@ -21,19 +22,15 @@ export function lambdaNames(): string[] {
     .sort();
 }
 
-/**
- * The catalog bundled into the Lambdas: JIT_ACCESS_CONFIG, else ./jit-access.config.yaml, else the
- * example (so a fresh clone builds). It is validated here, so an invalid catalog fails the build.
- */
+/** The catalog bundled into the Lambdas, chosen as `cdk synth` chooses it; validated, so an invalid one fails the build. */
 function bundledCatalog(): { path: string; json: string } {
-  const candidates = [
-    process.env.JIT_ACCESS_CONFIG,
-    join(root, 'jit-access.config.yaml'),
-    join(root, 'examples', 'jit-access.config.yaml'),
-  ];
-  const path = candidates.find((p): p is string => p !== undefined && existsSync(p)) ?? candidates.at(-1)!;
-  loadCatalogFile(path);
-  return { path, json: JSON.stringify(parse(readFileSync(path, 'utf8'))) };
+  const named = process.env.JIT_ACCESS_CONFIG
+    ? { path: process.env.JIT_ACCESS_CONFIG, via: 'JIT_ACCESS_CONFIG' }
+    : undefined;
+  const chosen = chooseCatalog(root, named);
+  if (chosen.source === 'example') process.stderr.write(`${exampleCatalogWarning('the build')}\n`);
+  loadCatalogFile(chosen.path);
+  return { path: chosen.path, json: JSON.stringify(parse(readFileSync(chosen.path, 'utf8'))) };
 }
 
 async function main(): Promise<void> {

@@ -17,6 +17,18 @@ describe('npm run build', () => {
     await run('npm', ['run', '-s', 'build'], { cwd: root });
   }, 120_000);
 
+  it('refuses to build with a named catalog that does not exist, instead of shipping the example', async () => {
+    const failed = await run(process.execPath, ['--import', 'tsx', join(root, 'scripts/build.ts')], {
+      cwd: root,
+      env: { ...process.env, JIT_ACCESS_CONFIG: '/nonexistent.yaml' },
+    }).catch((error: { code?: number; stdout: string; stderr: string }) => error);
+    expect(failed).toMatchObject({ code: 1 });
+    expect((failed as { stderr: string }).stderr).toContain(
+      'the catalog named by JIT_ACCESS_CONFIG does not exist: /nonexistent.yaml',
+    );
+    expect((failed as { stdout: string }).stdout).not.toContain('built ');
+  });
+
   it('bundles a CLI that runs without the sources or node_modules', async () => {
     const { stdout } = await run(
       process.execPath,
