@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { catalogSchema } from './catalog-schema.js';
+import { CATALOG_NAME_PATTERN, catalogSchema } from './catalog-schema.js';
 
 export const CATALOG_JSON_SCHEMA_PATH = 'schema/jit-access.config.schema.json';
 
@@ -12,6 +12,12 @@ export function catalogJsonSchemaText(): string {
     io: 'input',
     target: 'draft-2020-12',
     unrepresentable: 'any',
+    // Catalog names are checked beside zod's record keys (see namedRecord); editors still get the rule.
+    override: ({ jsonSchema }) => {
+      if (jsonSchema.type === 'object' && jsonSchema.propertyNames && jsonSchema.additionalProperties) {
+        jsonSchema.propertyNames = { type: 'string', pattern: CATALOG_NAME_PATTERN.source };
+      }
+    },
   });
   const document = {
     ...schema,

@@ -18,7 +18,29 @@ const NAME_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
 const NAME_HELP = 'lowercase letters, digits, "-" or "_", starting with a letter, at most 32 characters';
 
 /** Database and level names are typed in the slash command, so they must be plain words. */
-const catalogName = z.string().regex(NAME_PATTERN, { error: `must be ${NAME_HELP}` });
+export const CATALOG_NAME_PATTERN = NAME_PATTERN;
+
+/**
+ * A map from catalog names to entries. Names are checked beside the entries, not as zod record
+ * keys: a bad key makes zod skip its entry, which would hide every error inside it.
+ */
+function namedRecord<T extends z.ZodType>(entry: T, error: string) {
+  return z.record(z.string(), entry, { error }).superRefine(
+    (record, ctx) => {
+      for (const name of Object.keys(record)) {
+        if (NAME_PATTERN.test(name)) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `"${name}" must be ${NAME_HELP}`,
+          params: { catalogName: true },
+        });
+      }
+    },
+    // Run even when an entry has errors of its own: every real error is reported.
+    { when: () => true } as never,
+  );
+}
 
 function durationField(ceiling: Duration, ceilingText: string) {
   return z
@@ -184,9 +206,10 @@ const database = z.strictObject({
   environment: z
     .string()
     .regex(/^[a-z][a-z0-9-]{0,19}$/, { error: 'must be a short lowercase word such as prod or staging' }),
-  levels: z
-    .record(catalogName, accessLevel, { error: 'must map level names to access levels' })
-    .refine((levels) => Object.keys(levels).length > 0, { error: 'must define at least one access level' }),
+  levels: namedRecord(accessLevel, 'must map level names to access levels').refine(
+    (levels) => Object.keys(levels).length > 0,
+    { error: 'must define at least one access level' },
+  ),
 });
 
 const statusName = z.string().trim().min(1, { error: 'must be the name of a Jira status' });
@@ -243,9 +266,10 @@ const global = z.strictObject({
 export const catalogSchema = z.strictObject({
   version: z.literal(1, { error: 'must be 1 (the only catalog format so far)' }),
   global,
-  databases: z
-    .record(catalogName, database, { error: 'must map database names to databases' })
-    .refine((databases) => Object.keys(databases).length > 0, { error: 'must define at least one database' }),
+  databases: namedRecord(database, 'must map database names to databases').refine(
+    (databases) => Object.keys(databases).length > 0,
+    { error: 'must define at least one database' },
+  ),
 });
 
 /** The catalog as the YAML file states it. */

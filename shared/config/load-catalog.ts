@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isPair, isScalar, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml';
 import type { z } from 'zod';
 import { type Catalog, catalogSchema } from './catalog-schema.js';
 
@@ -88,6 +88,9 @@ export function parseCatalog(text: string, source = 'catalog'): Catalog {
     );
   }
 
+  // yaml keeps the last of duplicate keys; the first is the definition people read, and the
+  // duplicate is already reported, so only the first is validated (no false errors from the copy).
+  dropDuplicateKeys(doc.contents);
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });
@@ -105,6 +108,22 @@ export function parseCatalog(text: string, source = 'catalog'): Catalog {
   }
   if (!result.success) throw new Error('unreachable: failed parse without problems');
   return result.data;
+}
+
+/** Removes every pair whose key an earlier pair of the same map already has, at every depth. */
+function dropDuplicateKeys(node: unknown): void {
+  if (isMap(node)) {
+    const seen = new Set<unknown>();
+    node.items = node.items.filter((pair) => {
+      const key = isScalar(pair.key) ? pair.key.value : pair.key;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    for (const pair of node.items) dropDuplicateKeys(pair.value);
+  } else if (isSeq(node)) {
+    for (const item of node.items) dropDuplicateKeys(item);
+  }
 }
 
 function firstLine(message: string): string {
@@ -152,6 +171,11 @@ function describeIssue(
         line: lineOf(keyOffset(root, [...path, key]) ?? nodeOffset(root, path)),
       };
     }
+    case 'custom':
+      if ((issue.params as { catalogName?: boolean } | undefined)?.catalogName) {
+        return { path: where, message: issue.message, line: lineOf(keyOffset(root, path)) };
+      }
+      return { path: where, message: issue.message, line: lineOf(nodeOffset(root, path)) };
     case 'invalid_key':
       return {
         path: where,

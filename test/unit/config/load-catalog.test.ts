@@ -290,6 +290,34 @@ describe('parseCatalog refuses a broken catalog and says where', () => {
       '"read" is defined twice in databases.orders.levels; names must be unique',
     );
   });
+
+  it('reports a key defined twice once, and nothing false about the complete first definition', () => {
+    const text = exampleWith('      write:', '      read:\n        description: a second copy\n      write:');
+    expect(problemsOf(text).map(formatProblem)).toEqual([
+      `"read" is defined twice in databases.orders.levels; names must be unique (line ${lineOf(text, '      read:\n        description: a second copy')})`,
+    ]);
+  });
+
+  it.each([
+    ['a database', '  billing-staging:', '  Billing_Staging:', 'databases.Billing_Staging'],
+    ['a level', '      read:', '      Admin:', 'databases.orders.levels.Admin'],
+  ])(
+    'reports %s whose name breaks the rule and still every error inside and after it',
+    (_, from, to, path) => {
+      const text = exampleWith(from, to)
+        .replace('maxDuration: 4h', 'maxDuration: 25h')
+        .replace('wrapTtl: 5m', 'wrapTtl: soon');
+      const problems = problemsOf(text);
+      expect(problems.find((p) => p.path === path)).toMatchObject({
+        message: expect.stringMatching(/must be lowercase letters, digits/),
+        line: lineOf(text, to),
+      });
+      expect(problems.map((p) => p.path)).toEqual(
+        expect.arrayContaining(['global.vault.wrapTtl', expect.stringMatching(/\.maxDuration$/)]),
+      );
+      expect(problems).toHaveLength(3);
+    },
+  );
 });
 
 describe('parseCatalog refuses what is not a catalog at all', () => {
