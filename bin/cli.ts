@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import packageJson from '../package.json' with { type: 'json' };
 import {
   CatalogFileError,
   CatalogValidationError,
@@ -49,6 +50,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   const program = new Command()
     .name('jit-access')
     .description('Just-in-time MySQL access: catalog checks and credential delivery')
+    .version(packageJson.version, '-V, --version', 'print the version of jit-access')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 

@@ -49,8 +49,15 @@ export function formatProblem(problem: CatalogProblem): string {
 export function loadCatalogFile(path: string): Catalog {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    const bytes = readFileSync(path);
+    if (!isText(bytes)) {
+      throw new CatalogFileError(
+        `${path} is not a text file (it holds binary data); a catalog is a YAML text file such as examples/jit-access.config.yaml`,
+      );
+    }
+    text = bytes.toString('utf8');
   } catch (error) {
+    if (error instanceof CatalogFileError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
       code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? 'unreadable');
@@ -70,10 +77,8 @@ export function parseCatalog(text: string, source = 'catalog'): Catalog {
   for (const error of doc.errors) {
     if (error.code !== 'DUPLICATE_KEY') {
       throw new CatalogFileError(
-        `${source} is not valid YAML: ${firstLine(error.message)} (line ${lineOf(error.pos[0])})`,
-        {
-          cause: error,
-        },
+        `${source} is not valid YAML: ${yamlProblem(error.code)} (line ${lineOf(error.pos[0])})`,
+        { cause: error },
       );
     }
     problems.push({
@@ -100,7 +105,8 @@ export function parseCatalog(text: string, source = 'catalog'): Catalog {
   }
   const result = catalogSchema.safeParse(data);
   if (!result.success) {
-    for (const issue of result.error.issues) problems.push(describeIssue(issue, doc.contents, data, lineOf));
+    const issues = withoutMisspelledRequired(result.error.issues, data);
+    for (const issue of issues) problems.push(describeIssue(issue, doc.contents, data, lineOf));
   }
   if (problems.length > 0) {
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
@@ -126,8 +132,40 @@ function dropDuplicateKeys(node: unknown): void {
   }
 }
 
-function firstLine(message: string): string {
-  return message.split('\n')[0] ?? message;
+/** NUL bytes or bytes that are not UTF-8: not a file anyone wrote as YAML. */
+function isText(bytes: Buffer): boolean {
+  if (bytes.includes(0)) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The YAML parser's error, in our words: what is wrong and what to do. */
+function yamlProblem(code: string): string {
+  switch (code) {
+    case 'MULTIPLE_DOCS':
+      return 'it holds more than one YAML document (a "---" line starts another); a catalog is one document, so remove the "---" and what follows or merge it';
+    case 'TAB_AS_INDENT':
+      return 'a line is indented with a tab; YAML indents with spaces only';
+    case 'BAD_INDENT':
+    case 'MISSING_CHAR':
+    case 'UNEXPECTED_TOKEN':
+      return 'the indentation or punctuation there does not line up; compare it with the lines around it';
+    case 'MULTILINE_IMPLICIT_KEY':
+    case 'BLOCK_AS_IMPLICIT_KEY':
+      return 'a key runs over more than one line, or a line has no "key: value" shape; check the colon and the quotes';
+    case 'BAD_DQ_ESCAPE':
+      return 'a double-quoted text has an escape YAML does not know; use single quotes for text with backslashes';
+    case 'BAD_SCALAR_START':
+      return 'a value starts with a character YAML reserves (such as @, ` or %); put the value in quotes';
+    case 'KEY_OVER_1024_CHARS':
+      return 'a key is longer than 1024 characters';
+    default:
+      return 'it cannot be read as YAML there; check the indentation and the quotes on that line';
+  }
 }
 
 function duplicateKeyMessage(root: unknown, offset: number, text: string): string {
@@ -150,6 +188,86 @@ function pathToOffset(map: YAMLMap, offset: number): string[] {
 
 type LineOf = (offset: number | undefined) => number | undefined;
 
+/**
+ * A misspelled required field shows up twice: as an unknown field and as a missing one. The
+ * unknown field's message names the right spelling, so the "is required" is not repeated.
+ */
+function withoutMisspelledRequired(issues: readonly z.core.$ZodIssue[], data: unknown): z.core.$ZodIssue[] {
+  const misspelt = new Set<string>();
+  for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    const known = knownFields(issue.path as PropertyKey[]);
+    for (const key of issue.keys) {
+      const near = nearest(key, known);
+      if (near) misspelt.add(formatPath([...(issue.path as (string | number)[]), near]));
+    }
+  }
+  return issues.filter(
+    (issue) =>
+      !(
+        issue.code === 'invalid_type' &&
+        valueAt(data, issue.path) === undefined &&
+        misspelt.has(formatPath(issue.path as (string | number)[]))
+      ),
+  );
+}
+
+/** The field names the schema allows at `path` (an object's keys), or none. */
+function knownFields(path: readonly PropertyKey[]): string[] {
+  let schema: unknown = catalogSchema;
+  for (const segment of [...path, undefined]) {
+    // Unwrap what wraps an object or a record: optional, default, pipes and refinements.
+    for (let def = defOf(schema); def; def = defOf(schema)) {
+      if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable')
+        schema = def.innerType;
+      else if (def.type === 'pipe') schema = def.in;
+      else break;
+    }
+    const def = defOf(schema);
+    if (segment === undefined) {
+      return def?.type === 'object' ? Object.keys(def.shape as Record<string, unknown>) : [];
+    }
+    if (def?.type === 'object') schema = (def.shape as Record<string, unknown>)[String(segment)];
+    else if (def?.type === 'record') schema = def.valueType;
+    else if (def?.type === 'array') schema = def.element;
+    else return [];
+  }
+  return [];
+}
+
+function defOf(schema: unknown): (Record<string, unknown> & { type?: string }) | undefined {
+  return (schema as { _zod?: { def?: Record<string, unknown> & { type?: string } } } | undefined)?._zod?.def;
+}
+
+/** The known name `word` is most likely a slip for: same letters in another case, or 1–2 edits away. */
+function nearest(word: string, known: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of known) {
+    const distance =
+      name.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word.toLowerCase(), name.toLowerCase());
+    if (distance <= Math.min(2, Math.floor(name.length / 3)) && (!best || distance < best.distance)) {
+      best = { name, distance };
+    }
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
 function describeIssue(
   issue: z.core.$ZodIssue,
   root: YAMLMap,
@@ -162,12 +280,15 @@ function describeIssue(
     case 'unrecognized_keys': {
       const keys = issue.keys;
       const key = keys[0] ?? '';
+      const known = knownFields(issue.path as PropertyKey[]);
+      const named = (k: string) => {
+        const near = nearest(k, known);
+        return near ? `"${k}" (did you mean "${near}"?)` : `"${k}"`;
+      };
       return {
         path: where,
         message:
-          keys.length === 1
-            ? `unknown field "${key}"`
-            : `unknown fields ${keys.map((k) => `"${k}"`).join(', ')}`,
+          keys.length === 1 ? `unknown field ${named(key)}` : `unknown fields ${keys.map(named).join(', ')}`,
         line: lineOf(keyOffset(root, [...path, key]) ?? nodeOffset(root, path)),
       };
     }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -51,10 +51,37 @@ describe('jit-access validate-config', () => {
     ],
     ['a file that is not YAML', tempFile('bad.yaml', 'version: 1\nglobal: [\n'), /is not valid YAML/],
     ['a directory', tmpdir(), /it is a directory/],
+    [
+      'a file of several YAML documents',
+      tempFile('multi.yaml', 'version: 1\n---\nversion: 1\n'),
+      /is not valid YAML: it holds more than one YAML document .*\(line 2\)/,
+    ],
+    [
+      'a binary file',
+      tempFile('binary.yaml', '\u0000\u0001PNG\r\n\u001a\n'),
+      /is not a text file \(it holds binary data\); a catalog is a YAML text file/,
+    ],
   ])('exits 2 for %s', async (_what, file, message) => {
     const { io, err } = capture();
     expect(await runCli(['validate-config', file], io)).toBe(2);
     expect(err.join('\n')).toMatch(message);
+  });
+
+  it("never shows the YAML library's own words", async () => {
+    for (const text of ['version: 1\n---\nversion: 1\n', 'version: 1\nglobal:\n  jira: x\n   bad: [\n']) {
+      const { io, err } = capture();
+      await runCli(['validate-config', tempFile('bad.yaml', text)], io);
+      expect(err.join('\n')).not.toMatch(/parseAllDocuments|Implicit keys|Nested mappings|YAML\./);
+    }
+  });
+
+  it('suggests the field a misspelt one was meant to be, instead of also calling it missing', async () => {
+    const text = exampleWith('decisionTimeout: 8h', 'decisionTimeOut: 8h');
+    const { io, err } = capture();
+    expect(await runCli(['validate-config', tempFile('typo.yaml', text)], io)).toBe(1);
+    expect(err.slice(1)).toEqual([
+      `global: unknown field "decisionTimeOut" (did you mean "decisionTimeout"?) (line ${lineOf(text, 'decisionTimeOut')})`,
+    ]);
   });
 
   it('exits 2 with usage when the file argument is missing', async () => {
@@ -64,7 +91,24 @@ describe('jit-access validate-config', () => {
   });
 });
 
+describe('jit-access --version', () => {
+  it('prints the version and exits 0', async () => {
+    const { io, out } = capture();
+    expect(await runCli(['--version'], io)).toBe(0);
+    expect(out).toEqual([
+      JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).version,
+    ]);
+  });
+});
+
 describe('the jit-access executable', () => {
+  it('runs from `npm run cli` in a checkout', async () => {
+    const { stdout } = await run('npm', ['run', '-s', 'cli', '--', 'validate-config', EXAMPLE_CATALOG_PATH], {
+      cwd: join(import.meta.dirname, '..', '..'),
+    });
+    expect(stdout).toMatch(/valid — 2 databases, 4 access levels/);
+  });
+
   it.each([
     ['valid', EXAMPLE_CATALOG_PATH, 0, /valid — 2 databases/],
     [

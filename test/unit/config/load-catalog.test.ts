@@ -291,6 +291,26 @@ describe('parseCatalog refuses a broken catalog and says where', () => {
     );
   });
 
+  it.each([
+    [
+      'approvalsRequired: 2',
+      'approvalsRequierd: 2',
+      'databases.orders.levels.write',
+      '"approvalsRequierd" (did you mean "approvalsRequired"?)',
+    ],
+    [
+      '    environment: prod',
+      '    Environment: prod',
+      'databases.orders',
+      '"Environment" (did you mean "environment"?)',
+    ],
+    ['    port: 3306', '    colour: 3306', 'databases.orders', 'unknown field "colour" (line'],
+  ])('names the known field a misspelt one was meant to be (%s → %s)', (from, to, path, message) => {
+    const text = exampleWith(from, to);
+    const problem = problemsOf(text).find((p) => p.path === path);
+    expect(formatProblem(problem as CatalogProblem)).toContain(message);
+  });
+
   it('reports a key defined twice once, and nothing false about the complete first definition', () => {
     const text = exampleWith('      write:', '      read:\n        description: a second copy\n      write:');
     expect(problemsOf(text).map(formatProblem)).toEqual([
