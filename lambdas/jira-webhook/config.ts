@@ -1,28 +1,30 @@
 import * as z from 'zod';
-import { requireOneOf, secretArnSchema as secretArn } from '../../shared/config/env.js';
+import {
+  environment,
+  jiraEmailSchema,
+  requireOneOf,
+  secretArnSchema as secretArn,
+  snsTopicArnSchema,
+} from '../../shared/config/env.js';
 
 /** The jira-webhook Lambda's environment, validated at cold start. */
-export const jiraWebhookEnvSchema = z
-  .object({
+export const jiraWebhookEnvSchema = environment(
+  {
     /** The secret of the admin webhook; Jira signs every delivery with it. */
     JIRA_WEBHOOK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
     JIRA_WEBHOOK_SECRET_ARN: secretArn.optional(),
     /** Alternative for Jira Automation "Send web request": a token sent in X-Jit-Access-Token. */
     JIRA_WEBHOOK_TOKEN: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
     JIRA_WEBHOOK_TOKEN_ARN: secretArn.optional(),
-    JIRA_EMAIL: z.email({ error: 'must be the e-mail of the Jira account jit-access acts as' }),
+    JIRA_EMAIL: jiraEmailSchema,
     JIRA_API_TOKEN: z.string().min(1).optional(),
     JIRA_API_TOKEN_ARN: secretArn.optional(),
     /** Only for the local stack and tests: the Jira emulator instead of the catalog's site. */
     JIRA_BASE_URL: z.url().optional(),
-    ACCESS_TOPIC_ARN: z
-      .string({ error: 'is not set' })
-      .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/, {
-        error: 'must be an SNS topic ARN',
-      }),
+    ACCESS_TOPIC_ARN: snsTopicArnSchema,
     JIT_ACCESS_CONFIG: z.string().min(1).optional(),
-  })
-  .superRefine((env, ctx) => {
+  },
+  (env, ctx) => {
     requireOneOf(env, ctx, 'JIRA_API_TOKEN');
     const configured = [
       'JIRA_WEBHOOK_SECRET',
@@ -43,6 +45,7 @@ export const jiraWebhookEnvSchema = z
         ctx.addIssue({ code: 'custom', path: [name], message: `and ${name}_ARN are both set; keep one` });
       }
     }
-  });
+  },
+);
 
 export type JiraWebhookEnv = z.output<typeof jiraWebhookEnvSchema>;

@@ -1,13 +1,16 @@
 import * as z from 'zod';
-import { requireOneOf, secretArnSchema as secretArn } from '../../shared/config/env.js';
+import {
+  environment,
+  jiraEmailSchema,
+  requireOneOf,
+  secretArnSchema as secretArn,
+  slackBotTokenSchema,
+} from '../../shared/config/env.js';
 
 /** The worker Lambda's environment, validated at cold start. */
-export const workerEnvSchema = z
-  .object({
-    SLACK_BOT_TOKEN: z
-      .string()
-      .regex(/^xoxb-/, { error: 'must be a bot token (xoxb-…)' })
-      .optional(),
+export const workerEnvSchema = environment(
+  {
+    SLACK_BOT_TOKEN: slackBotTokenSchema.optional(),
     SLACK_BOT_TOKEN_ARN: secretArn.optional(),
     REQUESTS_TABLE: z
       .string({ error: 'is not set' })
@@ -29,18 +32,20 @@ export const workerEnvSchema = z
     DIRECTORY_LOOKUP_ATTRIBUTE: z
       .enum(['mail', 'userPrincipalName'], { error: 'must be mail or userPrincipalName' })
       .default('mail'),
-    JIRA_EMAIL: z.email({ error: 'must be the e-mail of the Jira account jit-access acts as' }),
+    JIRA_EMAIL: jiraEmailSchema,
     JIRA_API_TOKEN: z.string().min(1).optional(),
     JIRA_API_TOKEN_ARN: secretArn.optional(),
     /** Only for the local stack and tests: the Jira emulator instead of the catalog's site. */
     JIRA_BASE_URL: z.url().optional(),
     JIT_ACCESS_CONFIG: z.string().min(1).optional(),
     SLACK_API_URL: z.url().optional(),
-  })
-  .superRefine((env, ctx) => {
+  },
+  (env, ctx) => {
     for (const name of ['SLACK_BOT_TOKEN', 'LDAP_BIND_PASSWORD', 'JIRA_API_TOKEN'])
       requireOneOf(env, ctx, name);
-    if (env.LDAP_SECURITY === 'plain' && env.LDAP_ALLOW_PLAIN !== 'true') {
+    // Defaults are not applied when another variable is wrong, so read them here as zod would.
+    const security = env.LDAP_SECURITY ?? 'ldaps';
+    if (security === 'plain' && env.LDAP_ALLOW_PLAIN !== 'true') {
       ctx.addIssue({
         code: 'custom',
         path: ['LDAP_SECURITY'],
@@ -48,6 +53,22 @@ export const workerEnvSchema = z
           'plain LDAP sends the service password in clear; use ldaps or starttls, or set LDAP_ALLOW_PLAIN=true for a local directory',
       });
     }
-  });
+    const scheme = typeof env.LDAP_URL === 'string' ? /^(ldaps?):\/\//.exec(env.LDAP_URL)?.[1] : undefined;
+    if (scheme === 'ldap' && security === 'ldaps') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LDAP_URL'],
+        message:
+          'is ldap://, but LDAP_SECURITY is ldaps (the default), which needs ldaps://host:636; use ldaps://, or set LDAP_SECURITY=starttls to upgrade this connection to TLS',
+      });
+    } else if (scheme === 'ldaps' && security !== 'ldaps') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LDAP_URL'],
+        message: `is ldaps://, which is TLS from the start, but LDAP_SECURITY is ${security}; use ldap:// with ${security}, or set LDAP_SECURITY=ldaps`,
+      });
+    }
+  },
+);
 
 export type WorkerEnv = z.output<typeof workerEnvSchema>;

@@ -48,3 +48,27 @@ export function requireOneOf(env: Record<string, unknown>, ctx: z.RefinementCtx,
     });
   }
 }
+
+/**
+ * A Lambda's environment schema: its variables, and the rules across them. The rules run even
+ * when a variable is already wrong (zod would skip them), so every problem is named in one go.
+ */
+export function environment<Shape extends z.ZodRawShape>(
+  shape: Shape,
+  rules: (env: Partial<z.output<z.ZodObject<Shape>>>, ctx: z.RefinementCtx) => void = () => {},
+) {
+  return z.object(shape).superRefine(rules as never, { when: () => true } as never);
+}
+
+/** The access topic's ARN. */
+export const snsTopicArnSchema = z
+  .string({ error: 'is not set' })
+  .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/, {
+    error: 'must be an SNS topic ARN',
+  });
+
+export const slackBotTokenSchema = z.string().regex(/^xoxb-/, { error: 'must be a bot token (xoxb-…)' });
+
+export const jiraEmailSchema = z.email({
+  error: 'must be the e-mail of the Jira account jit-access acts as',
+});

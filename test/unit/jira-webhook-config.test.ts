@@ -63,3 +63,20 @@ describe('the jira-webhook Lambda environment', () => {
     expect(() => createJiraWebhookHandler({ ...valid, JIRA_WEBHOOK_SECRET: undefined })).toThrow(ConfigError);
   });
 });
+
+describe('docs/decisions.md and the webhook secret rule', () => {
+  it('states the one minimum length the Lambda enforces, everywhere it states one', async () => {
+    const { readFileSync } = await import('node:fs');
+    const docs = readFileSync(new URL('../../docs/decisions.md', import.meta.url), 'utf8');
+    const secretLines = docs.split('\n').filter((line) => /secret/i.test(line) && !/TOKEN/.test(line));
+    const stated = new Set(
+      secretLines.flatMap((line) =>
+        [...line.matchAll(/at least (\d+) characters/g)].map((m) => Number(m[1])),
+      ),
+    );
+    expect([...stated]).toEqual([16]);
+    const env = (secret: string) => ({ ...LAMBDA_TEST_ENV['jira-webhook'], JIRA_WEBHOOK_SECRET: secret });
+    expect(jiraWebhookEnvSchema.safeParse(env('x'.repeat(15))).success).toBe(false);
+    expect(jiraWebhookEnvSchema.safeParse(env('x'.repeat(16))).success).toBe(true);
+  });
+});
