@@ -1,4 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { testLogger } from '../fixtures/capturing-logger.js';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAckHandler } from '../../lambdas/ack/wiring.js';
@@ -38,7 +38,7 @@ beforeAll(async () => {
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
   });
-  const logger = new Logger({ serviceName: 'ack-test', logLevel: 'DEBUG' });
+  const logger = testLogger('ack-test');
   // Everything the Lambda logs, to prove secrets and bodies never reach it.
   const capture = (level: 'info' | 'warn' | 'error' | 'debug') => {
     const original = logger[level].bind(logger) as (...args: unknown[]) => void;

@@ -25,7 +25,10 @@ describe('every Lambda names every configuration problem in one go', () => {
   });
 
   it('jira-webhook: a bad topic, and neither a secret nor an API token', () => {
-    const env = { ...LAMBDA_TEST_ENV['jira-webhook'], ACCESS_TOPIC_ARN: 'topic' };
+    const env: Record<string, string | undefined> = {
+      ...LAMBDA_TEST_ENV['jira-webhook'],
+      ACCESS_TOPIC_ARN: 'topic',
+    };
     delete env.JIRA_WEBHOOK_SECRET;
     delete env.JIRA_API_TOKEN;
     expect(problems(jiraWebhookEnvSchema, env)).toEqual(
