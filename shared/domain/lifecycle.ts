@@ -90,12 +90,3 @@ export function nextState(from: RequestState, event: LifecycleEvent, actor: Acto
   if (transition.from !== from) throw new IllegalTransitionError(from, event);
   return transition.to;
 }
-
-/** The single state from which `event` is legal: what a conditional write must expect. */
-export function expectedStateFor(event: LifecycleEvent): RequestState {
-  return transitionFor(event).from;
-}
-
-export function eventsAllowedFrom(state: RequestState): readonly LifecycleEvent[] {
-  return TRANSITIONS.filter((t) => t.from === state).map((t) => t.event);
-}
