@@ -1,13 +1,19 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { chooseCatalog } from '../../../shared/config/catalog-choice.js';
 import { CatalogFileError } from '../../../shared/config/load-catalog.js';
+
+const roots: string[] = [];
+afterAll(() => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
 
 /** A checkout with the example, and optionally a local catalog and a named one. */
 function checkout(files: { local?: boolean; named?: boolean } = {}) {
   const root = mkdtempSync(join(tmpdir(), 'jit-choice-'));
+  roots.push(root);
   mkdirSync(join(root, 'examples'));
   writeFileSync(join(root, 'examples', 'jit-access.config.yaml'), 'version: 1\n');
   if (files.local) writeFileSync(join(root, 'jit-access.config.yaml'), 'version: 1\n');
