@@ -10,7 +10,9 @@ const TIME_CHARS = 6; // seconds since EPOCH: 2^30 s, good until 2059
 const RANDOM_CHARS = 2; // 1,024 ids per second; the store's conditional put catches a clash
 const EPOCH_MS = Date.UTC(2025, 0, 1);
 const PREFIX = 'REQ-';
-const ID_PATTERN = new RegExp(`^${PREFIX}[${ALPHABET}]{${TIME_CHARS + RANDOM_CHARS}}$`);
+/** The one request id pattern: the topic contract, button values and the stores all use it. */
+export const REQUEST_ID_PATTERN = new RegExp(`^${PREFIX}[${ALPHABET}]{${TIME_CHARS + RANDOM_CHARS}}$`);
+const ID_PATTERN = REQUEST_ID_PATTERN;
 
 export type RandomSource = (length: number) => Uint8Array;
 const cryptoRandom: RandomSource = (length) => crypto.getRandomValues(new Uint8Array(length));

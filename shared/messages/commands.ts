@@ -1,3 +1,4 @@
+import { REQUEST_ID_PATTERN } from '../domain/request-id.js';
 import * as z from 'zod';
 
 /**
@@ -10,7 +11,7 @@ export const COMMAND_VERSION = 1 as const;
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, { error: 'must be a Slack user id' });
 const slackTeamId = z.string().regex(/^[TE][A-Z0-9]{2,}$/, { error: 'must be a Slack team id' });
 const slackChannelId = z.string().regex(/^[CDG][A-Z0-9]{2,}$/, { error: 'must be a Slack channel id' });
-const requestId = z.string().regex(/^REQ-[0-9A-HJKMNP-TV-Z]{8}$/, { error: 'must be a request id' });
+const requestId = z.string().regex(REQUEST_ID_PATTERN, { error: 'must be a request id' });
 /** Slack's response_url for the command; lets the worker answer in the same place for 30 minutes. */
 const responseUrl = z.url({ protocol: /^https?$/ });
 const catalogName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/);

@@ -1,3 +1,5 @@
+import { REQUEST_ID_PATTERN } from '../../domain/request-id.js';
+
 /** Ids of the buttons jit-access puts in Slack messages; the ack Lambda routes on them. */
 export const ACTION_IDS = {
   approve: 'request.approve',
@@ -12,7 +14,7 @@ export function extendButtonValue(requestId: string, minutes: number): string {
 }
 
 export function parseExtendButtonValue(value: string): { requestId: string; minutes: number } | undefined {
-  const match = /^(REQ-[0-9A-Z]{8}):(\d{1,4})$/.exec(value);
-  if (!match) return undefined;
+  const match = /^([^:]+):(\d{1,4})$/.exec(value);
+  if (!match || !REQUEST_ID_PATTERN.test(match[1] ?? '')) return undefined;
   return { requestId: match[1] ?? '', minutes: Number(match[2]) };
 }
