@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type SlackEmulator, startSlackEmulator } from '../../local/emulators/slack/slack-emulator.js';
 import {
   loadSlackSpec,
@@ -7,6 +7,7 @@ import {
 } from '../../local/emulators/slack/slack-spec.js';
 import { SlackNotifier } from '../../shared/adapters/slack/slack-notifier.js';
 import { SlackWebApi } from '../../shared/adapters/slack/slack-web-api.js';
+import { ChatRejectedError } from '../../shared/ports/chat.js';
 import { exampleCatalog } from '../fixtures/catalog.js';
 import { notifierContract, type SeenMessage } from './notifier.contract.js';
 
@@ -85,4 +86,21 @@ notifierContract('SlackNotifier on the Slack emulator', () => {
       emulator.failNext('chat.postMessage', failure);
     },
   };
+});
+
+describe('SlackNotifier: what a refusal tells the operator to fix', () => {
+  it('blames the person’s account, not the approvers channel, when a DM cannot be delivered', async () => {
+    emulator.reset();
+    const notifier = new SlackNotifier(
+      new SlackWebApi({ botToken: BOT_TOKEN, slackApiUrl: emulator.apiUrl }),
+      catalog,
+    );
+    emulator.failNext('chat.postMessage', { error: 'channel_not_found' });
+    const error = await notifier
+      .notify({ kind: 'request.delayed', to: { userId: REQUESTER }, requestId: 'REQ-0K2M9Q7X' })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ChatRejectedError);
+    expect((error as ChatRejectedError).setting).toMatch(/the person's Slack account/);
+    expect((error as ChatRejectedError).setting).not.toMatch(/approversChannel/);
+  });
 });

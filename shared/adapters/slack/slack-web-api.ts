@@ -54,7 +54,7 @@ export class SlackWebApi implements ChatIdentity {
         blocks: [...message.blocks] as never,
       });
     } catch (error) {
-      throw chatError(error, 'chat.postMessage');
+      throw chatError(error, 'chat.postMessage', 'direct');
     }
   }
 
@@ -126,7 +126,7 @@ const TRANSIENT_PLATFORM_ERRORS = new Set([
 ]);
 
 /** What an operator changes when Slack refuses for good, by Slack's error code. */
-function settingFor(code: string): string {
+function settingFor(code: string, where: 'channel' | 'direct'): string {
   switch (code) {
     case 'invalid_auth':
     case 'not_authed':
@@ -140,6 +140,11 @@ function settingFor(code: string): string {
     case 'channel_not_found':
     case 'not_in_channel':
     case 'is_archived':
+    case 'user_not_found':
+    case 'cannot_dm_bot':
+      if (where === 'direct') {
+        return "the person's Slack account: it is deactivated, a bot, or does not allow the app to message it";
+      }
       return 'global.slack.approversChannel in the catalog: the channel must exist, not be archived, and have the app in it';
     case 'invalid_blocks':
     case 'invalid_blocks_format':
@@ -153,10 +158,10 @@ function settingFor(code: string): string {
 }
 
 /** Slack's error code only: never the request, which may carry user text. */
-function chatError(error: unknown, method: string): ChatError {
+function chatError(error: unknown, method: string, where: 'channel' | 'direct' = 'channel'): ChatError {
   const platform = platformError(error);
   if (platform !== undefined && !TRANSIENT_PLATFORM_ERRORS.has(platform)) {
-    return new ChatRejectedError(`${method} refused: ${platform}`, platform, settingFor(platform), {
+    return new ChatRejectedError(`${method} refused: ${platform}`, platform, settingFor(platform, where), {
       cause: error,
     });
   }
