@@ -5,42 +5,35 @@
  *   require() it in a fresh Node process (median of COLD_RUNS), plus import + one refused webhook;
  * - jira-webhook warm refusals, in process: p50/p99 over 1,000 forged webhooks (wrong signature,
  *   401) and 1,000 ignored ones (a correctly signed comment event, 204 after parsing, no Jira call);
- * - decisions end to end on the Slack, Jira and SNS emulators, dynalite and the real Samba AD,
- *   wired as test/integration/worker-decide.test.ts wires them: from a signed Slack Approve click
- *   through the ack Lambda, or from a Jira move through the signed webhook and the jira-webhook
+ * - decisions end to end on the local stack (local/stack.ts, as test/integration/worker-decide.test.ts
+ *   runs them): the Slack, Jira and SNS emulators, dynalite and the real Samba AD; from a signed
+ *   Slack Approve click through the ack Lambda, or from a Jira move through the signed webhook and the jira-webhook
  *   Lambda, until the worker has the request APPROVED with every effect done (ticket moved and
  *   commented, approvers' message updated, requester DM'd). p50/p95 over E2E_REQUESTS each.
  * Writes bench/results/decide.json and prints a table. Not a test: numbers vary by machine.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { createAckHandler } from '../lambdas/ack/wiring.js';
 import { createJiraWebhookHandler } from '../lambdas/jira-webhook/wiring.js';
-import { createWorkerHandler } from '../lambdas/worker/wiring.js';
 import { startActiveDirectory } from '../local/active-directory.js';
-import { startDynalite } from '../local/dynalite.js';
-import { EMULATED_JIRA_OPERATIONS, JiraEmulator } from '../local/emulators/jira/jira-emulator.js';
-import { SlackEmulator } from '../local/emulators/slack/slack-emulator.js';
-import { SnsEmulator } from '../local/emulators/sns/sns-emulator.js';
-import { serveFunctionUrl } from '../local/function-url.js';
+import { EMULATED_JIRA_OPERATIONS } from '../local/emulators/jira/jira-emulator.js';
+import { jiraWebhookEvent } from '../local/function-url.js';
+import { type LocalStack, startLocalStack } from '../local/stack.js';
 import { blockActions, toLambdaEvent } from '../local/slack/signed-request.js';
-import {
-  createRequestTable,
-  DynamoDbRequestStore,
-} from '../shared/adapters/dynamodb/dynamodb-request-store.js';
 import { jiraWebhookSignature } from '../shared/adapters/jira/webhook-verification.js';
-import { SnsEventPublisher } from '../shared/adapters/sns/sns-event-publisher.js';
-import { COMMAND_VERSION, type RequestSubmitted } from '../shared/messages/commands.js';
 import type { EventPublisher } from '../shared/ports/event-publisher.js';
 import { openSlotKeyOf } from '../shared/use-cases/submit-request.js';
-import { DECISION_WORKFLOW, decisionCatalogYaml, decisionPeople } from '../test/fixtures/decision-stack.js';
+import {
+  APPROVERS,
+  decisionPeople,
+  decisionStack,
+  submittedBy,
+  TEAM,
+} from '../test/fixtures/decision-stack.js';
 import { LAMBDA_TEST_ENV } from '../test/fixtures/lambda-env.js';
 
 const root = join(import.meta.dirname, '..');
@@ -50,10 +43,6 @@ const WARM_DISCARDED = 50; // as bench/ack.ts: the first 50 warm the JIT
 const E2E_REQUESTS = Number(process.env.BENCH_E2E_REQUESTS ?? 50);
 const E2E_WARMUP = 3; // per path, reported apart: the first decisions open LDAP, HTTP and DynamoDB connections
 
-const TEAM = 'T0JITTEAM';
-const APPROVERS = 'C0APPROVALS';
-const SIGNING_SECRET = 'bench-decide-signing-secret-0123456789';
-const WEBHOOK_SECRET = 'bench-decide-webhook-secret-0123456789';
 // Lambdas log at ERROR here, as bench/ack.ts runs them (POWERTOOLS_LOG_LEVEL=ERROR).
 const LOG_LEVEL = 'ERROR';
 
@@ -82,37 +71,7 @@ function summary(values: number[]) {
   };
 }
 
-/** A Function URL (payload v2) event carrying a Jira webhook, as the test builds one. */
-function webhookEvent(body: string, headers: Record<string, string>): APIGatewayProxyEventV2 {
-  const now = new Date();
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: '/jira/webhook',
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-    requestContext: {
-      accountId: 'anonymous',
-      apiId: 'x',
-      domainName: 'x.lambda-url.eu-west-1.on.aws',
-      domainPrefix: 'x',
-      http: {
-        method: 'POST',
-        path: '/jira/webhook',
-        protocol: 'HTTP/1.1',
-        sourceIp: '13.52.5.96',
-        userAgent: 'Atlassian Webhook HTTP Client',
-      },
-      requestId: randomUUID(),
-      routeKey: '$default',
-      stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
-    },
-    body,
-    isBase64Encoded: false,
-  };
-}
+const webhookEvent = (body: string, headers: Record<string, string>) => jiraWebhookEvent(body, headers);
 
 const forgedHeaders = () => ({
   'x-hub-signature': `sha256=${'0f'.repeat(32)}`,
@@ -159,7 +118,7 @@ function probe(bundle: string): ColdSample {
   return sample;
 }
 
-// ---- 3. the decision path, wired as test/integration/worker-decide.test.ts wires it ------------
+// ---- 3. the decision path, on the local stack -------------------------------------------------
 
 const quietLogger = (service: string) => new Logger({ serviceName: service, logLevel: LOG_LEVEL });
 
@@ -180,7 +139,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < COLD_RUNS; i++) cold.push(probe(bundle));
   process.stdout.write(`cold init: ${COLD_RUNS} fresh processes measured\n`);
 
-  // The stack: Samba AD (once), dynalite, the three emulators, the three Lambdas.
+  // The stack: Samba AD (started here, to time it), then dynalite, the emulators, the three Lambdas.
   const adStart = process.hrtime.bigint();
   const adHandle = await startActiveDirectory();
   const adStartMs = msSince(adStart);
@@ -188,133 +147,30 @@ async function main(): Promise<void> {
   process.stdout.write(`Samba AD up in ${(adStartMs / 1000).toFixed(1)} s\n`);
 
   // Only these three act in the bench: alice requests, bob approves in Slack, frank in Jira.
-  const { alice, bob, frank } = decisionPeople(ad);
-  const PEOPLE = { alice, bob, frank };
-  type Person = keyof typeof PEOPLE;
-
-  const people = Object.keys(PEOPLE) as Person[];
+  const PEOPLE = decisionPeople(ad);
   // Real time: each request, click and ticket gets its own timestamp, as in production.
   const clock = { now: () => new Date() };
-  const slack = new SlackEmulator({
-    teamId: TEAM,
-    users: people.map((p) => ({
-      id: PEOPLE[p].slackId,
-      name: p,
-      realName: PEOPLE[p].name,
-      email: PEOPLE[p].email,
-    })),
-    channels: [{ id: APPROVERS, name: 'db-approvals' }],
-    clock,
-  });
-  const jira = new JiraEmulator({
-    clock,
-    webhookDelivery: 'manual',
-    workflows: [DECISION_WORKFLOW],
-    projects: [
-      {
-        key: 'DBA',
-        name: 'Database Access',
-        issueTypes: [{ name: 'Access Request', workflow: DECISION_WORKFLOW.name }],
-      },
-    ],
-    users: people.map((p) => ({
-      accountId: PEOPLE[p].jiraId,
-      displayName: PEOPLE[p].name,
-      emailAddress: PEOPLE[p].email,
-      emailVisible: true,
-    })),
-  });
-  const sns = new SnsEmulator();
-  const dynamo = await startDynalite();
-  await Promise.all([slack.start(), jira.start(), sns.start()]);
-  const stops: (() => Promise<unknown>)[] = [
-    () => adHandle.stop(),
-    () => dynamo.stop(),
-    () => slack.stop(),
-    () => jira.stop(),
-    () => sns.stop(),
-  ];
+  let stack: LocalStack | undefined;
 
   try {
-    const catalogPath = join(mkdtempSync(join(tmpdir(), 'jit-bench-decide-')), 'jit-access.config.yaml');
-    writeFileSync(catalogPath, decisionCatalogYaml(ad, APPROVERS));
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SNS: sns.url,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'bench',
-      AWS_SECRET_ACCESS_KEY: 'bench',
-    });
-    const topicArn = sns.createTopic('jit-bench-decide');
-    const table = `bench-decide-${process.pid}`;
-    await createRequestTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), table);
-    const store = new DynamoDbRequestStore({
-      client: new DynamoDBClient({ endpoint: dynamo.endpoint }),
-      tableName: table,
+    // The SNS emulator: the ack and jira-webhook Lambdas publish through their SNS client over HTTP.
+    // Each Lambda is built once and kept: warm containers, as under steady traffic.
+    stack = await startLocalStack({
+      ...decisionStack(ad, ['alice', 'bob', 'frank']),
       clock,
+      topic: 'sns',
+      logger: quietLogger,
+      redeliverOnError: 0,
     });
-
-    // Each Lambda built once and kept: warm containers, as under steady traffic.
-    const ack = createAckHandler(
-      {
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_BOT_TOKEN: slack.token,
-        ACCESS_TOPIC_ARN: topicArn,
-        SLACK_API_URL: slack.apiUrl,
-        JIT_ACCESS_CONFIG: catalogPath,
-      },
-      { clock, logger: quietLogger('ack') },
-    );
-    const webhookEnv = {
-      JIRA_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      JIRA_EMAIL: jira.credentials.email,
-      JIRA_API_TOKEN: jira.credentials.apiToken,
-      JIRA_BASE_URL: jira.url,
-      ACCESS_TOPIC_ARN: topicArn,
-      JIT_ACCESS_CONFIG: catalogPath,
-    };
-    const webhookUrl = await serveFunctionUrl(
-      'jira-webhook',
-      createJiraWebhookHandler(webhookEnv, { clock, logger: quietLogger('jira-webhook') }),
-    );
-    stops.push(() => webhookUrl.close());
-    jira.registerWebhook({
-      url: `${webhookUrl.url}/jira/webhook`,
-      secret: WEBHOOK_SECRET,
-      events: ['jira:issue_updated'],
-    });
-    const worker = createWorkerHandler(
-      {
-        SLACK_BOT_TOKEN: slack.token,
-        SLACK_API_URL: slack.apiUrl,
-        LDAP_URL: ad.ldapsUrl,
-        LDAP_SECURITY: 'ldaps',
-        LDAP_CA_CERT: readFileSync(ad.caCertPath, 'utf8'),
-        LDAP_TLS_SERVER_NAME: ad.tlsServerName,
-        LDAP_BIND_DN: ad.serviceAccount.dn,
-        LDAP_BIND_PASSWORD: ad.serviceAccount.password,
-        LDAP_BASE_DN: ad.baseDn,
-        JIRA_EMAIL: jira.credentials.email,
-        JIRA_API_TOKEN: jira.credentials.apiToken,
-        JIRA_BASE_URL: jira.url,
-        JIT_ACCESS_CONFIG: catalogPath,
-        REQUESTS_TABLE: table,
-      } as NodeJS.ProcessEnv,
-      { clock, logger: quietLogger('worker') },
-    );
-    sns.subscribe(topicArn, (event) => worker(event, { awsRequestId: randomUUID() }));
-    const submitter = new SnsEventPublisher({ client: new SNSClient({}), topicArn });
+    const { slack, jira, topic } = stack;
+    const store = stack.store();
+    const ack = stack.ack;
 
     /** Lets every webhook, topic message and the ticket moves they cause play out. */
     const settle = async () => {
-      for (let round = 0; round < 6; round++) {
-        await sns.drain();
-        if (jira.pendingWebhooks().length === 0) break;
-        await jira.deliverWebhooks();
-      }
-      await sns.drain();
-      if (sns.deliveryErrors.length > 0) {
-        throw new Error(`worker failed: ${JSON.stringify(sns.deliveryErrors.map((d) => String(d.error)))}`);
+      await stack!.settle();
+      if (topic.failedAttempts().length > 0) {
+        throw new Error(`worker failed: ${JSON.stringify(topic.failedAttempts().map(String))}`);
       }
     };
 
@@ -323,24 +179,8 @@ async function main(): Promise<void> {
 
     /** A request from alice, verified and waiting for approval, with its ticket and approvers message. */
     const pendingRequest = async (): Promise<{ requestId: string; ticket: string }> => {
-      const n = randomUUID()
-        .replace(/-/g, '')
-        .slice(0, 8)
-        .toUpperCase()
-        .replace(/[ILOU]/g, '7');
-      const command: RequestSubmitted = {
-        type: 'request.submitted',
-        version: COMMAND_VERSION,
-        commandId: `submit:${randomUUID().replace(/-/g, '')}`,
-        issuedAt: clock.now().toISOString(),
-        requestId: `REQ-${n}`,
-        requester: { kind: 'slack', userId: PEOPLE.alice.slackId, teamId: TEAM, userName: 'alice' },
-        via: 'slash_command',
-        target: { database: 'orders', level: 'read' },
-        durationMinutes: 30,
-        justification: 'INC-1234 checking stuck orders',
-      };
-      await submitter.publish(command);
+      const command = submittedBy({ slackId: PEOPLE.alice.slackId, userName: 'alice' }, clock.now());
+      await topic.publish(command);
       await settle();
       const request = await store.get(command.requestId);
       if (request?.state !== 'PENDING_APPROVAL' || !request.ticket || !approversMessage(request.requestId)) {
@@ -389,12 +229,12 @@ async function main(): Promise<void> {
           message: { ts: approversMessage(requestId)?.ts ?? '1.1' },
           responseUrl: slack.newResponseUrl(),
         }),
-        { signingSecret: SIGNING_SECRET },
+        { signingSecret: stack!.signingSecret },
       );
       const start = process.hrtime.bigint();
       const reply = await ack(event, {});
       const acknowledgedMs = msSince(start);
-      await sns.drain();
+      await topic.drain();
       const totalMs = msSince(start);
       if (reply.statusCode !== 200) throw new Error(`ack answered ${reply.statusCode} to the click`);
       await expectApproved(requestId, ticket, 'slack');
@@ -407,7 +247,7 @@ async function main(): Promise<void> {
       jira.transitionAs(ticket, PEOPLE.frank.jiraId, 'Approve');
       await jira.deliverWebhooks();
       const acknowledgedMs = msSince(start);
-      await sns.drain();
+      await topic.drain();
       const totalMs = msSince(start);
       const statuses = jira
         .webhookDeliveries()
@@ -457,14 +297,14 @@ async function main(): Promise<void> {
         published++;
       },
     };
-    const inProcess = createJiraWebhookHandler(webhookEnv, {
+    const inProcess = createJiraWebhookHandler(stack.env.jiraWebhook, {
       clock,
       logger: quietLogger('jira-webhook'),
       publisher: countingPublisher,
     });
     const jiraCalls = () => EMULATED_JIRA_OPERATIONS.reduce((n, op) => n + jira.callsTo(op).length, 0);
     const callsBefore = jiraCalls();
-    const commentSignature = jiraWebhookSignature(WEBHOOK_SECRET, commentBody);
+    const commentSignature = jiraWebhookSignature(stack.webhookSecret, commentBody);
     const warmEvents = Array.from({ length: WARM_REQUESTS + WARM_DISCARDED }, () => ({
       forged: webhookEvent(approvalBody, forgedHeaders()),
       ignored: webhookEvent(commentBody, {
@@ -585,7 +425,8 @@ async function main(): Promise<void> {
       `${results.machine.cpus} CPUs, Node ${results.node}; ran ${results.benchSeconds} s; written to bench/results/decide.json`,
     );
   } finally {
-    await Promise.allSettled(stops.reverse().map((stop) => stop()));
+    await stack?.stop();
+    await adHandle.stop();
   }
 }
 

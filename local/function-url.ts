@@ -34,32 +34,77 @@ async function toEvent(req: IncomingMessage): Promise<APIGatewayProxyEventV2> {
   const headers = lowerCaseHeaders(req, ',');
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const text = /^(application\/json|text\/)/.test(headers['content-type'] ?? '');
-  const now = new Date();
+  return functionUrlEvent({
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query: url.search.replace(/^\?/, ''),
+    headers,
+    body: text ? body.toString('utf8') : body.toString('base64'),
+    isBase64Encoded: !text,
+    sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+  });
+}
+
+export interface FunctionUrlRequest {
+  readonly method?: string;
+  readonly path: string;
+  readonly query?: string;
+  /** Lower-cased names, as Function URLs pass them. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  readonly isBase64Encoded?: boolean;
+  readonly sourceIp?: string;
+  readonly at?: Date;
+}
+
+/** The payload v2 event a Function URL hands its Lambda for one HTTP request. */
+export function functionUrlEvent(request: FunctionUrlRequest): APIGatewayProxyEventV2 {
+  const at = request.at ?? new Date();
+  const method = request.method ?? 'POST';
   return {
     version: '2.0',
     routeKey: '$default',
-    rawPath: url.pathname,
-    rawQueryString: url.search.replace(/^\?/, ''),
-    headers,
+    rawPath: request.path,
+    rawQueryString: request.query ?? '',
+    headers: { ...request.headers },
     requestContext: {
       accountId: 'anonymous',
       apiId: 'local',
-      domainName: headers.host ?? '127.0.0.1',
+      domainName: request.headers.host ?? '127.0.0.1',
       domainPrefix: 'local',
       http: {
-        method: req.method ?? 'GET',
-        path: url.pathname,
+        method,
+        path: request.path,
         protocol: 'HTTP/1.1',
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-        userAgent: headers['user-agent'] ?? '',
+        sourceIp: request.sourceIp ?? '127.0.0.1',
+        userAgent: request.headers['user-agent'] ?? '',
       },
       requestId: randomUUID(),
       routeKey: '$default',
       stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
+      time: at.toUTCString(),
+      timeEpoch: at.getTime(),
     },
-    body: text ? body.toString('utf8') : body.toString('base64'),
-    isBase64Encoded: !text,
+    body: request.body,
+    isBase64Encoded: request.isBase64Encoded ?? false,
   };
+}
+
+/** A Jira webhook as Jira posts it to the jira-webhook Lambda's Function URL. */
+export function jiraWebhookEvent(
+  body: string,
+  headers: Readonly<Record<string, string>>,
+  at?: Date,
+): APIGatewayProxyEventV2 {
+  return functionUrlEvent({
+    path: '/jira/webhook',
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'user-agent': 'Atlassian Webhook HTTP Client',
+      ...headers,
+    },
+    body,
+    sourceIp: '13.52.5.96',
+    ...(at ? { at } : {}),
+  });
 }

@@ -24,6 +24,8 @@ export class InProcessTopic implements EventPublisher {
   private readonly commands: TopicCommand[] = [];
   /** Deliveries whose every attempt threw: what Lambda would send to the failure destination. */
   readonly deadLetters: { readonly event: SNSEvent; readonly error: unknown }[] = [];
+  /** Every subscriber invocation that threw, retried ones included. */
+  readonly failedAttempts: { readonly event: SNSEvent; readonly error: unknown }[] = [];
   private failures = 0;
 
   constructor(options: InProcessTopicOptions = {}) {
@@ -40,6 +42,14 @@ export class InProcessTopic implements EventPublisher {
   /** The next `count` publishes fail as an unreachable topic does. */
   failNext(count = 1): void {
     this.failures += count;
+  }
+
+  /** Forgets what was published and failed; subscribers stay. Call drain() first. */
+  reset(): void {
+    this.commands.length = 0;
+    this.deadLetters.length = 0;
+    this.failedAttempts.length = 0;
+    this.failures = 0;
   }
 
   /** Every command the topic accepted, in order. */
@@ -91,6 +101,7 @@ export class InProcessTopic implements EventPublisher {
         await subscriber.handler(invocation);
         return;
       } catch (error) {
+        this.failedAttempts.push({ event: invocation, error });
         // Lambda's async retries; after the last one the command goes to the failure destination.
         if (attempt >= subscriber.redeliverOnError) {
           this.deadLetters.push({ event: invocation, error });

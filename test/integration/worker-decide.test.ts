@@ -1,45 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { createAckHandler } from '../../lambdas/ack/wiring.js';
-import { createJiraWebhookHandler } from '../../lambdas/jira-webhook/wiring.js';
-import { createWorkerHandler } from '../../lambdas/worker/wiring.js';
-import { startDynalite } from '../../local/dynalite.js';
-import type { LoopbackServer } from '../../local/emulators/loopback-server.js';
-import { JiraEmulator } from '../../local/emulators/jira/jira-emulator.js';
-import { SlackEmulator } from '../../local/emulators/slack/slack-emulator.js';
-import { SnsEmulator } from '../../local/emulators/sns/sns-emulator.js';
-import { serveFunctionUrl } from '../../local/function-url.js';
-import {
-  blockActions,
-  slashCommand,
-  toLambdaEvent,
-  viewSubmission,
-} from '../../local/slack/signed-request.js';
-import {
-  createRequestTable,
-  DynamoDbRequestStore,
-} from '../../shared/adapters/dynamodb/dynamodb-request-store.js';
+import { jiraWebhookEvent } from '../../local/function-url.js';
+import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import { blockActions, slashCommand, viewSubmission } from '../../local/slack/signed-request.js';
 import { jiraWebhookSignature } from '../../shared/adapters/jira/webhook-verification.js';
 import type { AccessRequest } from '../../shared/domain/access-request.js';
-import { SnsEventPublisher } from '../../shared/adapters/sns/sns-event-publisher.js';
-import {
-  COMMAND_VERSION,
-  parseTopicCommand,
-  type RequestSubmitted,
-  type TopicCommand,
-} from '../../shared/messages/commands.js';
+import type { TopicCommand } from '../../shared/messages/commands.js';
 import { capturingLogger as captureLogs } from '../fixtures/capturing-logger.js';
 import {
-  DECISION_WORKFLOW,
-  decisionCatalogYaml,
+  APPROVERS,
   decisionPeople,
+  decisionStack,
   type Person,
+  submittedBy,
+  TEAM,
 } from '../fixtures/decision-stack.js';
 
 /*
@@ -50,187 +24,53 @@ import {
  */
 
 const ad = inject('activeDirectory');
-const TEAM = 'T0JITTEAM';
-const APPROVERS = 'C0APPROVALS';
-const SIGNING_SECRET = 'decide-e2e-signing-secret-0123456789';
-const WEBHOOK_SECRET = 'decide-e2e-webhook-secret-0123456789';
-
 const PEOPLE = decisionPeople(ad);
 
 let clockNow = new Date('2026-11-21T10:00:00Z');
 const clock = { now: () => clockNow };
-const slack = new SlackEmulator({
-  teamId: TEAM,
-  users: (Object.keys(PEOPLE) as Person[]).map((p) => ({
-    id: PEOPLE[p].slackId,
-    name: p,
-    realName: PEOPLE[p].name,
-    email: PEOPLE[p].email,
-  })),
-  channels: [{ id: APPROVERS, name: 'db-approvals' }],
-  clock,
-});
-const jira = new JiraEmulator({
-  clock,
-  webhookDelivery: 'manual',
-  workflows: [DECISION_WORKFLOW],
-  projects: [
-    {
-      key: 'DBA',
-      name: 'Database Access',
-      issueTypes: [{ name: 'Access Request', workflow: DECISION_WORKFLOW.name }],
-    },
-  ],
-  users: (Object.keys(PEOPLE) as Person[]).map((p) => ({
-    accountId: PEOPLE[p].jiraId,
-    displayName: PEOPLE[p].name,
-    emailAddress: PEOPLE[p].email,
-    emailVisible: p !== 'hidden',
-  })),
-});
-const sns = new SnsEmulator();
-let dynamo: { endpoint: string; stop(): Promise<void> };
-let webhookUrl: LoopbackServer;
-let webhookHandler: ReturnType<typeof createJiraWebhookHandler>;
-let mainWebhookId = '';
-function registerMainWebhook(): void {
-  ({ id: mainWebhookId } = jira.registerWebhook({
-    url: `${webhookUrl.url}/jira/webhook`,
-    secret: WEBHOOK_SECRET,
-    events: ['jira:issue_updated'],
-  }));
-}
-let topicArn = '';
-let table = '';
-let catalogPath = '';
-let workerEnv: Record<string, string> = {};
 const logLines: string[] = [];
+let stack: LocalStack;
+// Set once the stack is up; the tests below read them as they read any emulator.
+let slack: LocalStack['slack'];
+let jira: LocalStack['jira'];
 
-const capturingLogger = (service: string) => captureLogs(service, logLines);
-
-const store = () =>
-  new DynamoDbRequestStore({
-    client: new DynamoDBClient({ endpoint: dynamo.endpoint }),
-    tableName: table,
-    clock,
-  });
-
-function ack() {
-  return createAckHandler(
-    {
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_BOT_TOKEN: slack.token,
-      ACCESS_TOPIC_ARN: topicArn,
-      SLACK_API_URL: slack.apiUrl,
-      JIT_ACCESS_CONFIG: catalogPath,
-    },
-    { clock, logger: capturingLogger('ack') },
-  );
-}
-
-const signed = (request: Parameters<typeof toLambdaEvent>[0]) =>
-  toLambdaEvent(request, { signingSecret: SIGNING_SECRET, timestamp: Math.floor(clockNow.getTime() / 1000) });
+const store = () => stack.store();
 
 beforeAll(async () => {
-  dynamo = await startDynalite();
-  await Promise.all([slack.start(), jira.start(), sns.start()]);
-  catalogPath = join(mkdtempSync(join(tmpdir(), 'jit-decide-')), 'jit-access.config.yaml');
-  writeFileSync(catalogPath, decisionCatalogYaml(ad, APPROVERS));
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SNS: sns.url,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
+  // The SNS emulator, not the in-process topic: the ack and jira-webhook Lambdas publish through
+  // their own SNS client over HTTP, as in AWS.
+  stack = await startLocalStack({
+    ...decisionStack(ad),
+    clock,
+    topic: 'sns',
+    logger: (service) => captureLogs(service, logLines),
   });
-  topicArn = sns.createTopic('jit-decide');
-  workerEnv = {
-    SLACK_BOT_TOKEN: slack.token,
-    SLACK_API_URL: slack.apiUrl,
-    LDAP_URL: ad.ldapsUrl,
-    LDAP_SECURITY: 'ldaps',
-    LDAP_CA_CERT: readFileSync(ad.caCertPath, 'utf8'),
-    LDAP_TLS_SERVER_NAME: ad.tlsServerName,
-    LDAP_BIND_DN: ad.serviceAccount.dn,
-    LDAP_BIND_PASSWORD: ad.serviceAccount.password,
-    LDAP_BASE_DN: ad.baseDn,
-    JIRA_EMAIL: jira.credentials.email,
-    JIRA_API_TOKEN: jira.credentials.apiToken,
-    JIRA_BASE_URL: jira.url,
-    JIT_ACCESS_CONFIG: catalogPath,
-  };
-  const webhook = createJiraWebhookHandler(
-    {
-      JIRA_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      JIRA_EMAIL: jira.credentials.email,
-      JIRA_API_TOKEN: jira.credentials.apiToken,
-      JIRA_BASE_URL: jira.url,
-      ACCESS_TOPIC_ARN: topicArn,
-      JIT_ACCESS_CONFIG: catalogPath,
-    },
-    { clock, logger: capturingLogger('jira-webhook') },
-  );
-  webhookHandler = webhook;
-  webhookUrl = await serveFunctionUrl('jira-webhook', webhook);
-  registerMainWebhook();
+  ({ slack, jira } = stack);
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([slack.stop(), jira.stop(), sns.stop(), dynamo.stop(), webhookUrl.close()]);
+  await stack?.stop();
 });
 
-let unsubscribe: () => void = () => {};
 beforeEach(async () => {
-  unsubscribe();
   clockNow = new Date('2026-11-21T10:00:00Z');
-  slack.reset();
-  jira.reset();
-  sns.reset();
   logLines.length = 0;
-  table = `decide-${process.pid}-${randomUUID().slice(0, 8)}`;
-  await createRequestTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), table);
-  const worker = createWorkerHandler({ ...workerEnv, REQUESTS_TABLE: table } as NodeJS.ProcessEnv, {
-    clock,
-    logger: capturingLogger('worker'),
-  });
-  // Lambda invokes an SNS subscriber asynchronously and retries a failure twice.
-  ({ unsubscribe } = sns.subscribe(topicArn, (event) => worker(event, { awsRequestId: randomUUID() }), {
-    redeliverOnError: 2,
-  }));
+  await stack.reset();
 });
 
 /** Lets every webhook, topic message and the ticket moves they cause play out. */
 async function settle(options: { failedAttempts?: number } = {}): Promise<void> {
-  for (let round = 0; round < 6; round++) {
-    await sns.drain();
-    if (jira.pendingWebhooks().length === 0) break;
-    await jira.deliverWebhooks();
-  }
-  await sns.drain();
-  expect(sns.deliveryErrors).toHaveLength(options.failedAttempts ?? 0);
+  await stack.settle();
+  expect(stack.topic.failedAttempts()).toHaveLength(options.failedAttempts ?? 0);
 }
 
 /** A request from alice, verified and waiting for approval, with its ticket and approvers message. */
 async function pendingRequest(
   level: 'read' | 'write' = 'read',
 ): Promise<{ requestId: string; ticket: string }> {
-  const n = randomUUID()
-    .replace(/-/g, '')
-    .slice(0, 8)
-    .toUpperCase()
-    .replace(/[ILOU]/g, '7');
-  const command: RequestSubmitted = {
-    type: 'request.submitted',
-    version: COMMAND_VERSION,
-    commandId: `submit:${randomUUID().replace(/-/g, '')}`,
-    issuedAt: clockNow.toISOString(),
-    requestId: `REQ-${n}`,
-    requester: { kind: 'slack', userId: PEOPLE.alice.slackId, teamId: TEAM, userName: 'alice' },
-    via: 'slash_command',
+  const command = submittedBy({ slackId: PEOPLE.alice.slackId, userName: 'alice' }, clockNow, {
     target: { database: 'orders', level },
-    durationMinutes: 30,
-    justification: 'INC-1234 checking stuck orders',
-  };
+  });
   await publishCommand(command);
   await settle();
   const request = await store().get(command.requestId);
@@ -249,8 +89,8 @@ async function clickApprove(
   channelId = APPROVERS,
 ) {
   const message = approversMessage(requestId);
-  const reply = await ack()(
-    signed(
+  const reply = await stack.ack(
+    stack.signed(
       blockActions({
         actions: [{ action_id: 'request.approve', value: requestId, type: 'button', action_ts: actionTs }],
         userId: PEOPLE[person].slackId,
@@ -269,8 +109,8 @@ async function clickApprove(
 /** `person` clicks Deny and submits the reason form. */
 async function clickDeny(person: Person, requestId: string, reason = 'use the read replica instead') {
   const message = approversMessage(requestId);
-  const reply = await ack()(
-    signed(
+  const reply = await stack.ack(
+    stack.signed(
       viewSubmission({
         userId: PEOPLE[person].slackId,
         userName: person,
@@ -295,9 +135,7 @@ function jiraMove(person: Person, ticket: string, transition: 'Approve' | 'Decli
 }
 
 /** Publishes through the real SNS client, as the ack Lambda does. */
-async function publishCommand(command: TopicCommand): Promise<void> {
-  await new SnsEventPublisher({ client: new SNSClient({}), topicArn }).publish(command);
-}
+const publishCommand = (command: TopicCommand) => stack.topic.publish(command);
 
 const audit = async (requestId: string) => (await store().auditTrail(requestId)).map((e) => e.action);
 const ephemeralsTo = (person: Person) =>
@@ -582,13 +420,8 @@ describe('decisions: failures on the way', () => {
 
   it('the directory down during a decision → the delivery fails for a retry; the retry decides', async () => {
     const { requestId } = await pendingRequest();
-    unsubscribe();
     // Nothing listens on port 9 of the loopback: this worker cannot reach a directory.
-    const cutOff = createWorkerHandler(
-      { ...workerEnv, LDAP_URL: 'ldaps://127.0.0.1:9', REQUESTS_TABLE: table } as NodeJS.ProcessEnv,
-      { clock, logger: capturingLogger('worker') },
-    );
-    ({ unsubscribe } = sns.subscribe(topicArn, (event) => cutOff(event, { awsRequestId: randomUUID() })));
+    stack.subscribeWorker(stack.worker({}, { LDAP_URL: 'ldaps://127.0.0.1:9' }), { redeliverOnError: 0 });
     await clickApprove('bob', requestId);
     await settle({ failedAttempts: 1 });
     expect((await store().get(requestId))?.state).toBe('PENDING_APPROVAL');
@@ -596,16 +429,9 @@ describe('decisions: failures on the way', () => {
     expect(ephemeralsTo('bob')).toHaveLength(0);
     expect(await audit(requestId)).not.toContain('approve.refused');
 
-    unsubscribe();
-    const worker = createWorkerHandler({ ...workerEnv, REQUESTS_TABLE: table } as NodeJS.ProcessEnv, {
-      clock,
-      logger: capturingLogger('worker'),
-    });
-    ({ unsubscribe } = sns.subscribe(topicArn, (event) => worker(event, { awsRequestId: randomUUID() })));
-    const decided = sns
-      .publishedTo(topicArn)
-      .find((m) => m.attributes.type?.StringValue === 'request.decided');
-    await publishCommand(parseTopicCommand(decided?.message ?? ''));
+    stack.subscribeWorker(stack.worker(), { redeliverOnError: 0 });
+    const decided = stack.topic.published().find((c) => c.type === 'request.decided');
+    await publishCommand(decided!);
     await settle({ failedAttempts: 1 });
     expect(await store().get(requestId)).toMatchObject({
       state: 'APPROVED',
@@ -618,54 +444,13 @@ describe('the jira-webhook Lambda', () => {
   /** The exact body Jira sends for frank approving, captured without anyone acting on it. */
   async function capturedApproval(): Promise<{ requestId: string; ticket: string; body: string }> {
     const { requestId, ticket } = await pendingRequest();
-    let body = '';
-    const capture = await serveFunctionUrl('capture', async (event) => {
-      body = event.body ?? '';
-      return { statusCode: 204 };
-    });
-    jira.unregisterWebhook(mainWebhookId);
-    const { id } = jira.registerWebhook({ url: capture.url, secret: WEBHOOK_SECRET });
-    try {
-      jiraMove('frank', ticket, 'Approve');
-      await jira.deliverWebhooks();
-    } finally {
-      jira.unregisterWebhook(id);
-      registerMainWebhook();
-      await capture.close();
-    }
+    const [body = ''] = await stack.captureWebhooks(() => jiraMove('frank', ticket, 'Approve'));
     expect(body).toContain('jira:issue_updated');
     return { requestId, ticket, body };
   }
 
-  function webhookEvent(body: string, headers: Record<string, string>): APIGatewayProxyEventV2 {
-    return {
-      version: '2.0',
-      routeKey: '$default',
-      rawPath: '/jira/webhook',
-      rawQueryString: '',
-      headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-      requestContext: {
-        accountId: 'anonymous',
-        apiId: 'x',
-        domainName: 'x.lambda-url.eu-west-1.on.aws',
-        domainPrefix: 'x',
-        http: {
-          method: 'POST',
-          path: '/jira/webhook',
-          protocol: 'HTTP/1.1',
-          sourceIp: '13.52.5.96',
-          userAgent: 'x',
-        },
-        requestId: randomUUID(),
-        routeKey: '$default',
-        stage: '$default',
-        time: clockNow.toUTCString(),
-        timeEpoch: clockNow.getTime(),
-      },
-      body,
-      isBase64Encoded: false,
-    };
-  }
+  const webhookEvent = (body: string, headers: Record<string, string>) =>
+    jiraWebhookEvent(body, headers, clockNow);
 
   it.each([
     ['forged', (body: string) => ({ body, headers: { 'x-hub-signature': `sha256=${'0f'.repeat(32)}` } })],
@@ -681,29 +466,29 @@ describe('the jira-webhook Lambda', () => {
       'signed, then edited to name another approver',
       (body: string) => ({
         body: body.replaceAll(PEOPLE.frank.jiraId, PEOPLE.bob.jiraId),
-        headers: { 'x-hub-signature': jiraWebhookSignature(WEBHOOK_SECRET, body) },
+        headers: { 'x-hub-signature': jiraWebhookSignature(stack.webhookSecret, body) },
       }),
     ],
   ])('answers a %s webhook 401 and queues nothing', async (_case, make) => {
     const { requestId, body } = await capturedApproval();
-    const before = sns.publishedTo(topicArn).length;
+    const before = stack.topic.published().length;
     const attempt = make(body);
-    const reply = await webhookHandler(
+    const reply = await stack.jiraWebhook(
       webhookEvent(attempt.body, { ...attempt.headers, 'x-atlassian-webhook-identifier': randomUUID() }),
       {},
     );
     expect(reply.statusCode).toBe(401);
     await settle();
-    expect(sns.publishedTo(topicArn)).toHaveLength(before);
+    expect(stack.topic.published()).toHaveLength(before);
     expect((await store().get(requestId))?.state).toBe('PENDING_APPROVAL');
     await expectNothingMinted(requestId);
   });
 
   it('takes the genuine body, signed with the secret, as one approval', async () => {
     const { requestId, body } = await capturedApproval();
-    const reply = await webhookHandler(
+    const reply = await stack.jiraWebhook(
       webhookEvent(body, {
-        'x-hub-signature': jiraWebhookSignature(WEBHOOK_SECRET, body),
+        'x-hub-signature': jiraWebhookSignature(stack.webhookSecret, body),
         'x-atlassian-webhook-identifier': randomUUID(),
       }),
       {},
@@ -758,11 +543,11 @@ describe('the jira-webhook Lambda', () => {
 
   it('answers 204 to events it does not act on, and queues nothing', async () => {
     const { ticket } = await pendingRequest();
-    const before = sns.publishedTo(topicArn).length;
+    const before = stack.topic.published().length;
     jira.commentAs(ticket, PEOPLE.bob.jiraId, 'Looks fine to me, approving in a minute');
     await jira.deliverWebhooks();
     expect(jira.webhookDeliveries().at(-1)?.status).toBe(204);
-    expect(sns.publishedTo(topicArn)).toHaveLength(before);
+    expect(stack.topic.published()).toHaveLength(before);
   });
 
   it('never logs the webhook secret, the Jira token, the Slack token or a raw body', async () => {
@@ -771,7 +556,7 @@ describe('the jira-webhook Lambda', () => {
     await settle();
     expect((await store().get(requestId))?.state).toBe('APPROVED');
     const logs = logLines.join('\n');
-    for (const secret of [WEBHOOK_SECRET, jira.credentials.apiToken, slack.token, SIGNING_SECRET]) {
+    for (const secret of [stack.webhookSecret, jira.credentials.apiToken, slack.token, stack.signingSecret]) {
       expect(logs).not.toContain(secret);
     }
     expect(logs).not.toContain('changelog');
@@ -781,8 +566,8 @@ describe('the jira-webhook Lambda', () => {
 
 describe('cancel', () => {
   async function cancel(person: Person, requestId: string) {
-    const reply = await ack()(
-      signed(
+    const reply = await stack.ack(
+      stack.signed(
         slashCommand({
           text: `cancel ${requestId}`,
           userId: PEOPLE[person].slackId,
@@ -829,11 +614,8 @@ describe('cancel', () => {
   it('a cancel delivered twice cancels once and tells once', async () => {
     const { requestId } = await pendingRequest();
     await cancel('alice', requestId);
-    const [published] = sns
-      .publishedTo(topicArn)
-      .filter((m) => m.attributes.type?.StringValue === 'request.cancel');
-    const command = parseTopicCommand(published?.message ?? '');
-    await publishCommand(command);
+    const command = stack.topic.published().find((c) => c.type === 'request.cancel');
+    await publishCommand(command!);
     await settle();
     expect((await audit(requestId)).filter((a) => a === 'cancel')).toHaveLength(1);
     expect(dmsTo('alice').filter((m) => m.text.includes('is cancelled'))).toHaveLength(1);

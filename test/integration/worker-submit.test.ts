@@ -1,30 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SNSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { createAckHandler } from '../../lambdas/ack/wiring.js';
 import { loadCatalogFile } from '../../shared/config/load-catalog.js';
-import { createWorkerHandler, type WorkerOverrides } from '../../lambdas/worker/wiring.js';
-import { startDynalite } from '../../local/dynalite.js';
-import { JiraEmulator } from '../../local/emulators/jira/jira-emulator.js';
-import { SlackEmulator } from '../../local/emulators/slack/slack-emulator.js';
-import { SnsEmulator } from '../../local/emulators/sns/sns-emulator.js';
-import { slashCommand, toLambdaEvent } from '../../local/slack/signed-request.js';
-import {
-  createRequestTable,
-  DynamoDbRequestStore,
-} from '../../shared/adapters/dynamodb/dynamodb-request-store.js';
+import type { WorkerOverrides } from '../../lambdas/worker/wiring.js';
+import { type LocalStack, startLocalStack, type WorkerHandler } from '../../local/stack.js';
+import { slashCommand } from '../../local/slack/signed-request.js';
+import { DynamoDbRequestStore } from '../../shared/adapters/dynamodb/dynamodb-request-store.js';
 import { JiraTicketTracker } from '../../shared/adapters/jira/jira-ticket-tracker.js';
-import { COMMAND_VERSION, type RequestSubmitted } from '../../shared/messages/commands.js';
+import type { RequestSubmitted } from '../../shared/messages/commands.js';
 import { capturingLogger as captureLogs } from '../fixtures/capturing-logger.js';
+import { submittedBy, TEAM } from '../fixtures/decision-stack.js';
 
 const ad = inject('activeDirectory');
-const TEAM = 'T0JITTEAM';
 const APPROVERS = 'C0APPROVALS';
-const SIGNING_SECRET = 'worker-e2e-signing-secret-0123456789';
 const SLACK_USERS = {
   alice: { id: 'U0ALICE01', name: 'alice', realName: 'Alice Engineer', email: ad.users.engineer.mail },
   bob: { id: 'U0BOB0001', name: 'bob', realName: 'Bob Approver', email: ad.users.approver.mail },
@@ -36,20 +27,11 @@ const SLACK_USERS = {
 
 let clockNow = new Date('2026-11-21T10:00:00Z');
 const clock = { now: () => clockNow };
-const slack = new SlackEmulator({
-  teamId: TEAM,
-  users: Object.values(SLACK_USERS),
-  channels: [{ id: APPROVERS, name: 'db-approvals' }],
-  clock,
-});
-const jira = new JiraEmulator();
-const sns = new SnsEmulator();
-let dynamo: { endpoint: string; stop(): Promise<void> };
-let workerEnv: Record<string, string>;
-let catalogPath = '';
+let stack: LocalStack;
+// Set once the stack is up; the tests below read them as they read any emulator.
+let slack: LocalStack['slack'];
+let jira: LocalStack['jira'];
 const logLines: string[] = [];
-
-const capturingLogger = (service: string) => captureLogs(service, logLines);
 
 function catalogYaml(): string {
   return `version: 1
@@ -79,193 +61,87 @@ databases:
 `;
 }
 
-let tableCounter = 0;
-async function freshTable(): Promise<string> {
-  const name = `requests-${process.pid}-${++tableCounter}`;
-  await createRequestTable(new DynamoDBClient({ endpoint: dynamo.endpoint }), name);
-  return name;
-}
-
-function worker(overrides: WorkerOverrides = {}, env: Partial<Record<string, string>> = {}) {
-  return createWorkerHandler({ ...workerEnv, ...env } as NodeJS.ProcessEnv, {
-    clock,
-    logger: capturingLogger('worker-test'),
-    ...overrides,
-  });
-}
+const worker = (overrides: WorkerOverrides = {}, env: Record<string, string> = {}) =>
+  stack.worker(overrides, env);
 
 function submitted(
   user: keyof typeof SLACK_USERS,
   overrides: Partial<RequestSubmitted> = {},
 ): RequestSubmitted {
-  const n = randomUUID()
-    .replace(/-/g, '')
-    .slice(0, 8)
-    .toUpperCase()
-    .replace(/[ILOU]/g, '7');
-  return {
-    type: 'request.submitted',
-    version: COMMAND_VERSION,
-    commandId: `submit:${randomUUID().replace(/-/g, '')}`,
-    issuedAt: clockNow.toISOString(),
-    requestId: `REQ-${n}`,
-    requester: {
-      kind: 'slack',
-      userId: SLACK_USERS[user].id,
-      teamId: TEAM,
-      userName: SLACK_USERS[user].name,
-    },
+  return submittedBy({ slackId: SLACK_USERS[user].id, userName: SLACK_USERS[user].name }, clockNow, {
     channelId: 'C0INCIDENT',
-    via: 'slash_command',
-    target: { database: 'orders', level: 'read' },
     durationMinutes: 60,
-    justification: 'INC-1234 checking stuck orders',
     ...overrides,
-  };
+  });
 }
 
-function snsEvent(command: RequestSubmitted): SNSEvent {
-  return {
-    Records: [
-      {
-        EventSource: 'aws:sns',
-        EventVersion: '1.0',
-        EventSubscriptionArn: 'arn:aws:sns:us-east-1:000000000000:jit:sub',
-        Sns: {
-          Type: 'Notification',
-          MessageId: randomUUID(),
-          TopicArn: 'arn:aws:sns:us-east-1:000000000000:jit',
-          Subject: '',
-          Message: JSON.stringify(command),
-          Timestamp: clockNow.toISOString(),
-          SignatureVersion: '1',
-          Signature: 'x',
-          SigningCertUrl: 'https://example.invalid/cert.pem',
-          UnsubscribeUrl: 'https://example.invalid/unsubscribe',
-          MessageAttributes: {
-            type: { Type: 'String', Value: command.type },
-            version: { Type: 'String', Value: '1' },
-          },
-        },
-      },
-    ],
-  };
-}
-
-const invoke = (handler: ReturnType<typeof createWorkerHandler>, command: RequestSubmitted) =>
-  handler(snsEvent(command), { awsRequestId: randomUUID() });
+const invoke = (handler: WorkerHandler, command: RequestSubmitted) =>
+  handler(stack.snsEvent(command), { awsRequestId: randomUUID() });
 
 const dmsTo = (user: keyof typeof SLACK_USERS) =>
   slack.messagesIn(SLACK_USERS[user].id).filter((m) => !m.ephemeral);
 const approverPosts = (requestId: string) =>
   slack.messagesIn(APPROVERS).filter((m) => m.text.includes(requestId));
 
-function storeFor(table: string) {
-  return new DynamoDbRequestStore({
-    client: new DynamoDBClient({ endpoint: dynamo.endpoint }),
-    tableName: table,
-    clock,
-  });
-}
+const store = () => stack.store();
 
 beforeAll(async () => {
-  dynamo = await startDynalite();
-  await Promise.all([slack.start(), jira.start(), sns.start()]);
-  catalogPath = join(mkdtempSync(join(tmpdir(), 'jit-worker-')), 'jit-access.config.yaml');
-  writeFileSync(catalogPath, catalogYaml());
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SNS: sns.url,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
+  stack = await startLocalStack({
+    directory: ad,
+    catalog: catalogYaml,
+    slack: {
+      teamId: TEAM,
+      users: Object.values(SLACK_USERS),
+      channels: [{ id: APPROVERS, name: 'db-approvals' }],
+    },
+    clock,
+    logger: (service) => captureLogs(service, logLines),
   });
-  workerEnv = {
-    SLACK_BOT_TOKEN: slack.token,
-    SLACK_API_URL: slack.apiUrl,
-    REQUESTS_TABLE: await freshTable(),
-    LDAP_URL: ad.ldapsUrl,
-    LDAP_SECURITY: 'ldaps',
-    LDAP_CA_CERT: readFileSync(ad.caCertPath, 'utf8'),
-    LDAP_TLS_SERVER_NAME: ad.tlsServerName,
-    LDAP_BIND_DN: ad.serviceAccount.dn,
-    LDAP_BIND_PASSWORD: ad.serviceAccount.password,
-    LDAP_BASE_DN: ad.baseDn,
-    JIRA_EMAIL: jira.credentials.email,
-    JIRA_API_TOKEN: jira.credentials.apiToken,
-    JIRA_BASE_URL: jira.url,
-    JIT_ACCESS_CONFIG: catalogPath,
-  };
-});
+  ({ slack, jira } = stack);
+}, 60_000);
 
 afterAll(async () => {
-  await Promise.all([slack.stop(), jira.stop(), sns.stop(), dynamo.stop()]);
+  await stack?.stop();
 });
 
 beforeEach(async () => {
   clockNow = new Date('2026-11-21T10:00:00Z');
-  slack.reset();
-  jira.reset();
-  sns.reset();
-  workerEnv.REQUESTS_TABLE = await freshTable();
+  await stack.reset();
 });
 
 describe('end to end: slash command → ack → topic → worker', () => {
   it('ends with one ticket whose property holds the request id, a DM, an approvers message, and PENDING_APPROVAL', async () => {
-    const topicArn = sns.createTopic('jit-e2e');
-    const ack = createAckHandler(
-      {
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_BOT_TOKEN: slack.token,
-        ACCESS_TOPIC_ARN: topicArn,
-        SLACK_API_URL: slack.apiUrl,
-        JIT_ACCESS_CONFIG: catalogPath,
-      },
-      { clock, logger: capturingLogger('ack-test') },
-    );
-    const handler = worker();
-    const subscription = sns.subscribe(topicArn, (event) => handler(event, { awsRequestId: randomUUID() }));
-    try {
-      const request = slashCommand({
-        text: 'orders read 2h INC-77 reading order_events',
-        userId: SLACK_USERS.alice.id,
-        userName: 'alice',
-        teamId: TEAM,
-        channelId: 'C0INCIDENT',
-      });
-      const reply = await ack(
-        toLambdaEvent(request, {
-          signingSecret: SIGNING_SECRET,
-          timestamp: Math.floor(clockNow.getTime() / 1000),
-        }),
-        {},
-      );
-      const requestId = /(REQ-[0-9A-Z]{8})/.exec(String(reply.body))?.[1] ?? '';
-      expect(requestId).toMatch(/^REQ-/);
-      await sns.drain();
-      expect(sns.deliveryErrors).toEqual([]);
+    const request = slashCommand({
+      text: 'orders read 2h INC-77 reading order_events',
+      userId: SLACK_USERS.alice.id,
+      userName: 'alice',
+      teamId: TEAM,
+      channelId: 'C0INCIDENT',
+    });
+    const reply = await stack.ack(stack.signed(request), {});
+    const requestId = /(REQ-[0-9A-Z]{8})/.exec(String(reply.body))?.[1] ?? '';
+    expect(requestId).toMatch(/^REQ-/);
+    await stack.settle();
+    expect(stack.topic.failedAttempts()).toEqual([]);
 
-      const tickets = jira.issuesByRequestId(requestId);
-      expect(tickets).toHaveLength(1);
-      const stored = await storeFor(workerEnv.REQUESTS_TABLE!).get(requestId);
-      expect(stored).toMatchObject({
-        state: 'PENDING_APPROVAL',
-        ticket: { key: tickets[0]?.key },
-        requester: { directoryAccount: ad.users.engineer.sAMAccountName, email: ad.users.engineer.mail },
-        eligibleVia: ad.groups['eng-db-readers'],
-        durationMinutes: 120,
-      });
-      expect(dmsTo('alice')).toHaveLength(1);
-      expect(dmsTo('alice')[0]?.text).toContain(`Request ${requestId} is waiting for approval`);
-      expect(approverPosts(requestId)).toHaveLength(1);
-      expect(JSON.stringify(approverPosts(requestId)[0]?.blocks)).toContain('request.approve');
-      const trail = await storeFor(workerEnv.REQUESTS_TABLE!).auditTrail(requestId);
-      expect(trail.map((e) => e.action)).toEqual(
-        expect.arrayContaining(['submit', 'requester.verified', 'open']),
-      );
-    } finally {
-      subscription.unsubscribe();
-    }
+    const tickets = jira.issuesByRequestId(requestId);
+    expect(tickets).toHaveLength(1);
+    const stored = await store().get(requestId);
+    expect(stored).toMatchObject({
+      state: 'PENDING_APPROVAL',
+      ticket: { key: tickets[0]?.key },
+      requester: { directoryAccount: ad.users.engineer.sAMAccountName, email: ad.users.engineer.mail },
+      eligibleVia: ad.groups['eng-db-readers'],
+      durationMinutes: 120,
+    });
+    expect(dmsTo('alice')).toHaveLength(1);
+    expect(dmsTo('alice')[0]?.text).toContain(`Request ${requestId} is waiting for approval`);
+    expect(approverPosts(requestId)).toHaveLength(1);
+    expect(JSON.stringify(approverPosts(requestId)[0]?.blocks)).toContain('request.approve');
+    const trail = await store().auditTrail(requestId);
+    expect(trail.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['submit', 'requester.verified', 'open']),
+    );
   });
 });
 
@@ -273,9 +149,7 @@ describe('worker: eligibility on the real Active Directory', () => {
   it('accepts a requester in the requester group', async () => {
     const command = submitted('alice');
     await invoke(worker(), command);
-    expect((await storeFor(workerEnv.REQUESTS_TABLE!).get(command.requestId))?.state).toBe(
-      'PENDING_APPROVAL',
-    );
+    expect((await store().get(command.requestId))?.state).toBe('PENDING_APPROVAL');
     expect(jira.issuesByRequestId(command.requestId)).toHaveLength(1);
   });
 
@@ -287,7 +161,7 @@ describe('worker: eligibility on the real Active Directory', () => {
   ] as const)('rejects %s: REJECTED, told why, no ticket', async (_what, user, message) => {
     const command = submitted(user);
     await invoke(worker(), command);
-    const stored = await storeFor(workerEnv.REQUESTS_TABLE!).get(command.requestId);
+    const stored = await store().get(command.requestId);
     expect(stored?.state).toBe('REJECTED');
     expect(jira.issuesByRequestId(command.requestId)).toHaveLength(0);
     expect(dmsTo(user).map((m) => m.text)).toEqual([expect.stringContaining(message)]);
@@ -305,7 +179,7 @@ describe('worker: eligibility on the real Active Directory', () => {
     writeFileSync(path, nested);
     const command = submitted('bob');
     await invoke(worker({}, { JIT_ACCESS_CONFIG: path }), command);
-    const stored = await storeFor(workerEnv.REQUESTS_TABLE!).get(command.requestId);
+    const stored = await store().get(command.requestId);
     expect(stored).toMatchObject({ state: 'PENDING_APPROVAL', eligibleVia: ad.groups['db-approvers'] });
   });
 
@@ -325,7 +199,7 @@ describe('worker: eligibility on the real Active Directory', () => {
       requester: { kind: 'slack' as const, userId: 'U0INJECT1', teamId: TEAM },
     };
     await invoke(worker(), command);
-    const stored = await storeFor(workerEnv.REQUESTS_TABLE!).get(command.requestId);
+    const stored = await store().get(command.requestId);
     expect(stored?.state).toBe('REJECTED');
     expect(stored?.requester.directoryAccount).toBeUndefined();
     const dm = slack
@@ -342,7 +216,7 @@ describe('worker: eligibility on the real Active Directory', () => {
     const handler = worker();
     await invoke(handler, first);
     await invoke(handler, second);
-    expect(await storeFor(workerEnv.REQUESTS_TABLE!).get(second.requestId)).toBeUndefined();
+    expect(await store().get(second.requestId)).toBeUndefined();
     expect(jira.issues()).toHaveLength(1);
     expect(dmsTo('alice').at(-1)?.text).toContain(
       `You already have request ${first.requestId} open for orders/read`,
@@ -363,9 +237,7 @@ describe('worker: at-least-once delivery', () => {
     await invoke(handler, command);
     await invoke(handler, command);
     assertExactlyOnce(command.requestId);
-    expect(
-      (await storeFor(workerEnv.REQUESTS_TABLE!).listByRequester(TEAM, SLACK_USERS.alice.id)).length,
-    ).toBe(1);
+    expect((await store().listByRequester(TEAM, SLACK_USERS.alice.id)).length).toBe(1);
   });
 
   it('the same request.submitted twice concurrently → exactly once', async () => {
@@ -383,14 +255,14 @@ describe('worker: at-least-once delivery', () => {
     const handler = worker();
     await invoke(handler, command);
     await invoke(handler, repeat);
-    expect(await storeFor(workerEnv.REQUESTS_TABLE!).get('REQ-1ZZZZZZZ')).toBeUndefined();
+    expect(await store().get('REQ-1ZZZZZZZ')).toBeUndefined();
     expect(jira.issues()).toHaveLength(1);
     expect(dmsTo('alice').at(-1)?.text).toContain(`REQ-1ZZZZZZZ repeated ${command.requestId}`);
   });
 
   it('Jira failing several times then recovering → exactly one ticket', async () => {
     const tickets = new JiraTicketTracker({
-      catalog: await loadCatalogFile(catalogPath),
+      catalog: await loadCatalogFile(stack.catalogPath),
       host: jira.url,
       ...jira.credentials,
       projectKeys: ['DBA'],
@@ -405,7 +277,7 @@ describe('worker: at-least-once delivery', () => {
 
   it('Jira down for good → the delivery fails for a retry, and the redelivery completes with one ticket', async () => {
     const tickets = new JiraTicketTracker({
-      catalog: await loadCatalogFile(catalogPath),
+      catalog: await loadCatalogFile(stack.catalogPath),
       host: jira.url,
       ...jira.credentials,
       projectKeys: ['DBA'],
@@ -416,7 +288,7 @@ describe('worker: at-least-once delivery', () => {
     jira.failNext('createIssue', { status: 500, times: 10 });
     const command = submitted('alice');
     await expect(invoke(worker({ tickets }), command)).rejects.toThrow(/Jira|unavailable|500/i);
-    expect((await storeFor(workerEnv.REQUESTS_TABLE!).get(command.requestId))?.state).toBe('SUBMITTED');
+    expect((await store().get(command.requestId))?.state).toBe('SUBMITTED');
     jira.reset();
     clockNow = new Date(clockNow.getTime() + 120_000); // Lambda's retry comes minutes later
     await invoke(worker({ tickets }), command);
@@ -424,7 +296,7 @@ describe('worker: at-least-once delivery', () => {
   });
 
   it('killed between ticket creation and the state update → the redelivery finishes without a second ticket', async () => {
-    const client = new DynamoDBClient({ endpoint: dynamo.endpoint });
+    const client = new DynamoDBClient({ endpoint: stack.dynamoEndpoint });
     let failed = 0;
     client.middlewareStack.add(
       (next, context) => async (args) => {
@@ -441,7 +313,7 @@ describe('worker: at-least-once delivery', () => {
       },
       { step: 'build', name: 'killBeforeOpen' },
     );
-    const store = new DynamoDbRequestStore({ client, tableName: workerEnv.REQUESTS_TABLE!, clock });
+    const store = new DynamoDbRequestStore({ client, tableName: stack.tableName, clock });
     const command = submitted('alice');
     await expect(invoke(worker({ store }), command)).rejects.toThrow();
     expect(failed).toBe(1);
@@ -465,13 +337,11 @@ describe('worker: at-least-once delivery', () => {
     ]);
     // The directory comes back: the same command completes.
     await invoke(worker(), command);
-    expect((await storeFor(workerEnv.REQUESTS_TABLE!).get(command.requestId))?.state).toBe(
-      'PENDING_APPROVAL',
-    );
+    expect((await store().get(command.requestId))?.state).toBe('PENDING_APPROVAL');
   });
 
   it('drops a message that is not a valid command without retrying it', async () => {
-    const event = snsEvent(submitted('alice'));
+    const event = stack.snsEvent(submitted('alice'));
     event.Records[0]!.Sns.Message = '{"type":"request.submitted","version":1,"requestId":"nope"}';
     await expect(worker()(event, { awsRequestId: randomUUID() })).resolves.toBeUndefined();
     expect(jira.issues()).toHaveLength(0);

@@ -11,6 +11,68 @@ import {
   type JiraWebhookEvent,
   type JiraWebhookRegistration,
 } from './jira-webhooks.js';
+import { adfFromText, adfToWiki, asRestV2, isAdfDocument } from './jira-adf.js';
+import { type JqlQuery, parseJql } from './jira-jql.js';
+import {
+  ACCESS_REQUEST_WORKFLOW,
+  buildProjects,
+  buildWorkflows,
+  type CommentRecord,
+  DEFAULT_INDEXED_PROPERTIES,
+  DEFAULT_MAX_RESULTS,
+  DEFAULT_PROJECTS,
+  ISSUE_FIELDS,
+  type IssueField,
+  type IssueRecord,
+  type IssueTypeRecord,
+  isRecord,
+  type JiraCallMatcher,
+  type JiraEmulatorOptions,
+  type JiraFailure,
+  type JiraIndexedProperty,
+  type JiraIssueSnapshot,
+  type JiraSeedIssue,
+  type JiraUserFixture,
+  MAX_LABEL_LENGTH,
+  MAX_PROPERTY_KEY_LENGTH,
+  MAX_PROPERTY_VALUE_LENGTH,
+  MAX_RECONCILE_ISSUES,
+  MAX_RESULTS_IDS_ONLY,
+  MAX_RESULTS_WITH_FIELDS,
+  MAX_SUMMARY_LENGTH,
+  type ProjectRecord,
+  type RecordedJiraCall,
+  SETTABLE_FIELDS,
+  SIMPLE_WORKFLOW,
+  STATUS_CATEGORIES,
+  type StatusRecord,
+  type TransitionRecord,
+  type WorkflowRecord,
+} from './jira-model.js';
+import {
+  CLOUD_UNAUTHORIZED_TEXT,
+  errorReply,
+  failureReply,
+  ISSUE_NOT_FOUND_MESSAGE,
+  type JiraOperation,
+  matchRoute,
+  type Reply,
+  type RouteMatch,
+  SEARCH_REMOVED_MESSAGE,
+  UNAUTHENTICATED_MESSAGE,
+} from './jira-routes.js';
+import {
+  clauseProblem,
+  compareViews,
+  decodePageToken,
+  encodePageToken,
+  type IndexedView,
+  matchesClause,
+  reindex,
+  settleIndex,
+  valuesAtPath,
+  viewOf,
+} from './jira-search-index.js';
 
 export {
   EMULATED_WEBHOOK_EVENTS,
@@ -21,433 +83,39 @@ export {
   signWebhookBody,
 } from './jira-webhooks.js';
 
-/**
- * The Jira Cloud REST v3 operations the emulator answers, named by their operationId in Atlassian's
- * OpenAPI description so failures can be injected by the same names the spec uses. Anything else
- * answers 404, so a new call in the product fails loudly in tests instead of silently "working".
- */
-export const EMULATED_JIRA_OPERATIONS = [
-  'createIssue',
-  'getIssue',
-  'getIssuePropertyKeys',
-  'getIssueProperty',
-  'setIssueProperty',
-  'getComments',
-  'addComment',
-  'getTransitions',
-  'doTransition',
-  'searchAndReconsileIssuesUsingJql',
-  'searchAndReconsileIssuesUsingJqlPost',
-  'getUser',
-  'getCurrentUser',
-  // Retired by Atlassian (CHANGE-2046); routed only to answer 410 as Jira Cloud now does.
-  'searchForIssuesUsingJql',
-  'searchForIssuesUsingJqlPost',
-] as const;
-export type JiraOperation = (typeof EMULATED_JIRA_OPERATIONS)[number];
-
-interface Route {
-  operation: JiraOperation;
-  method: string;
-  template: string;
-  pattern: RegExp;
-  params: string[];
-}
-
-const ROUTES: Route[] = (
-  [
-    ['createIssue', 'POST', '/rest/api/3/issue'],
-    ['getIssue', 'GET', '/rest/api/3/issue/{issueIdOrKey}'],
-    ['getIssuePropertyKeys', 'GET', '/rest/api/3/issue/{issueIdOrKey}/properties'],
-    ['getIssueProperty', 'GET', '/rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}'],
-    ['setIssueProperty', 'PUT', '/rest/api/3/issue/{issueIdOrKey}/properties/{propertyKey}'],
-    ['getComments', 'GET', '/rest/api/3/issue/{issueIdOrKey}/comment'],
-    ['addComment', 'POST', '/rest/api/3/issue/{issueIdOrKey}/comment'],
-    ['getTransitions', 'GET', '/rest/api/3/issue/{issueIdOrKey}/transitions'],
-    ['doTransition', 'POST', '/rest/api/3/issue/{issueIdOrKey}/transitions'],
-    ['searchAndReconsileIssuesUsingJql', 'GET', '/rest/api/3/search/jql'],
-    ['searchAndReconsileIssuesUsingJqlPost', 'POST', '/rest/api/3/search/jql'],
-    ['getUser', 'GET', '/rest/api/3/user'],
-    ['getCurrentUser', 'GET', '/rest/api/3/myself'],
-    ['searchForIssuesUsingJql', 'GET', '/rest/api/3/search'],
-    ['searchForIssuesUsingJqlPost', 'POST', '/rest/api/3/search'],
-  ] as const
-).map(([operation, method, template]) => {
-  const params: string[] = [];
-  const source = template.replace(/\{(\w+)\}/g, (_, name: string) => {
-    params.push(name);
-    return '([^/]+)';
-  });
-  return { operation, method, template, pattern: new RegExp(`^${source}/?$`), params };
-});
-
-/** The message Jira answers for an issue that is missing or hidden from the caller: it never says which. */
-export const ISSUE_NOT_FOUND_MESSAGE = 'Issue does not exist or you do not have permission to see it.';
-/** What Jira Cloud answers on the retired /rest/api/3/search since CHANGE-2046. */
-export const SEARCH_REMOVED_MESSAGE =
-  'The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046';
-/** What Jira Cloud sends (as text/plain) for a wrong API token; see `unauthorizedBody`. */
-export const CLOUD_UNAUTHORIZED_TEXT = 'Client must be authenticated to access this resource.';
-const UNAUTHENTICATED_MESSAGE =
-  'You are not authenticated. Authentication required to perform this operation.';
-
-/** The issue property jit-access searches on, and the path inside its JSON value that is indexed. */
-export const DEFAULT_INDEXED_PROPERTIES: readonly JiraIndexedProperty[] = [
-  { key: 'jitAccessRequestId', path: 'requestId' },
-];
-
-const MAX_SUMMARY_LENGTH = 255;
-const MAX_LABEL_LENGTH = 255;
-const MAX_PROPERTY_KEY_LENGTH = 255;
-const MAX_PROPERTY_VALUE_LENGTH = 32_768;
-/** Jira returns at most 5000 issues a page when only ids are asked for, fewer with fields. */
-const MAX_RESULTS_IDS_ONLY = 5_000;
-const MAX_RESULTS_WITH_FIELDS = 100;
-const DEFAULT_MAX_RESULTS = 50;
-const MAX_RECONCILE_ISSUES = 50;
-
-/** Statuses belong to one of Jira's three fixed categories; the ids are the ones Jira Cloud uses. */
-const STATUS_CATEGORIES = {
-  new: { id: 2, key: 'new', colorName: 'blue-gray', name: 'To Do' },
-  indeterminate: { id: 4, key: 'indeterminate', colorName: 'yellow', name: 'In Progress' },
-  done: { id: 3, key: 'done', colorName: 'green', name: 'Done' },
-} as const;
-export type JiraStatusCategory = keyof typeof STATUS_CATEGORIES;
-
-/** ADF node types Jira accepts in a document; anything else is a typo Jira would refuse. */
-const ADF_NODE_TYPES = new Set([
-  'blockCard',
-  'blockquote',
-  'bulletList',
-  'codeBlock',
-  'date',
-  'decisionItem',
-  'decisionList',
-  'embedCard',
-  'emoji',
-  'expand',
-  'hardBreak',
-  'heading',
-  'inlineCard',
-  'layoutColumn',
-  'layoutSection',
-  'listItem',
-  'media',
-  'mediaGroup',
-  'mediaInline',
-  'mediaSingle',
-  'mention',
-  'nestedExpand',
-  'orderedList',
-  'panel',
-  'paragraph',
-  'rule',
-  'status',
-  'table',
-  'tableCell',
-  'tableHeader',
-  'tableRow',
-  'taskItem',
-  'taskList',
-  'text',
-]);
-
-const SETTABLE_FIELDS = new Set(['project', 'issuetype', 'summary', 'description', 'labels']);
-const ISSUE_FIELDS = [
-  'summary',
-  'description',
-  'labels',
-  'status',
-  'issuetype',
-  'project',
-  'created',
-  'updated',
-  'reporter',
-  'creator',
-  'comment',
-] as const;
-type IssueField = (typeof ISSUE_FIELDS)[number];
-
-// ---- fixtures and options ---------------------------------------------------------------
-
-export interface JiraUserFixture {
-  accountId: string;
-  displayName: string;
-  emailAddress?: string;
-  /** Deactivated accounts are still returned, with `active: false`. Default true. */
-  active?: boolean;
-  /**
-   * Jira hides a user's email unless their profile visibility allows it (or the app has
-   * read:email-address:jira). Default false; the app user always sees its own through /myself.
-   */
-  emailVisible?: boolean;
-  accountType?: 'atlassian' | 'app' | 'customer';
-  timeZone?: string;
-}
-
-export interface JiraWorkflowFixture {
-  name: string;
-  /** In order; the first is where new issues start unless `initialStatus` says otherwise. */
-  statuses: { name: string; category: JiraStatusCategory }[];
-  initialStatus?: string;
-  /** `from: 'any'` makes a global transition, available from every status but its target. */
-  transitions: { name: string; from: string[] | 'any'; to: string }[];
-}
-
-export interface JiraIssueTypeFixture {
-  name: string;
-  workflow: string;
-  id?: string;
-}
-
-export interface JiraProjectFixture {
-  key: string;
-  name?: string;
-  id?: string;
-  issueTypes: JiraIssueTypeFixture[];
-  /** What the app user may do in the project; everything defaults to true. */
-  permissions?: {
-    browse?: boolean;
-    create?: boolean;
-    edit?: boolean;
-    transition?: boolean;
-    comment?: boolean;
-  };
-}
-
-export interface JiraIndexedProperty {
-  /** The issue property key. */
-  key: string;
-  /** Dot path inside the property's JSON value, as a Forge `jira:entityProperty` module declares it. */
-  path: string;
-}
-
-export interface JiraEmulatorOptions {
-  /** The app user: whose email and API token authenticate, who reports the issues it creates. */
-  appUser?: { accountId: string; displayName: string; emailAddress: string };
-  apiToken?: string;
-  /** An OAuth 2.0 access token accepted as `Authorization: Bearer …`. */
-  accessToken?: string;
-  /** Other people, for /user and as comment authors. */
-  users?: JiraUserFixture[];
-  workflows?: JiraWorkflowFixture[];
-  projects?: JiraProjectFixture[];
-  /**
-   * Entity property values JQL can query. Jira Cloud indexes a property only when an app declares
-   * it, so a clause on anything else fails here the way it does on a site without the app.
-   */
-  indexedProperties?: readonly JiraIndexedProperty[];
-  /**
-   * Search is eventually consistent in Jira Cloud: a change reaches /search/jql only after the index
-   * catches up. With a lag, changes become searchable `searchIndexLagMs` later on `clock`, or at
-   * `indexNow()`. `reconcileIssues` sees through the lag, as in Jira. Default 0: immediate.
-   */
-  searchIndexLagMs?: number;
-  /** Delay before every answer, or per call. */
-  latencyMs?: number | ((call: RecordedJiraCall) => number);
-  /**
-   * `json` (default) answers bad credentials with an ErrorCollection, as the OpenAPI description
-   * documents; `text` answers as Jira Cloud does in practice: text/plain
-   * "Client must be authenticated to access this resource." with an X-Seraph-LoginReason header.
-   */
-  unauthorizedBody?: 'json' | 'text';
-  clock?: Clock;
-  /**
-   * How registered webhooks go out. `immediate` (default): each event is sent as it happens, without
-   * the change waiting for it (attempts run concurrently, so arrival order is not guaranteed, as in
-   * Jira); `flushWebhooks()` waits for them. `manual`: events wait in `pendingWebhooks()` until
-   * `deliverWebhooks()` sends them, in order or newest first.
-   */
-  webhookDelivery?: 'immediate' | 'manual';
-  /** Retries after a retryable failure (408, 409, 425, 429, 5xx, no connection). Default 5, as Jira Cloud. */
-  webhookMaxRetries?: number;
-  /** Wait before each retry; Jira waits minutes. Default 0. */
-  webhookRetryDelayMs?: number;
-  /** How long an attempt may take before it counts as a failed connection. Default 10 s. */
-  webhookTimeoutMs?: number;
-}
-
-// ---- recorded calls and failures --------------------------------------------------------
-
-export interface RecordedJiraCall {
-  operation?: JiraOperation;
-  method: string;
-  /** The request path without the query string, as sent (not decoded). */
-  path: string;
-  /** The operation's path template, e.g. /rest/api/3/issue/{issueIdOrKey}. */
-  template?: string;
-  pathParams: Record<string, string>;
-  /** Query parameters, decoded; a parameter sent twice has two values. */
-  query: Record<string, string[]>;
-  rawQuery: string;
-  /** Parsed JSON body, or undefined when there was none or it was not JSON. */
-  body: unknown;
-  rawBody: string;
-  /** Request headers, lower-cased. */
-  headers: Record<string, string>;
-  at: Date;
-  /** True when the answer came from `failNext` rather than the emulated operation. */
-  injected: boolean;
-  response: { status: number; body: unknown; headers: Record<string, string> };
-}
-
-export interface JiraFailure {
-  status: number;
-  /** Sent as the Retry-After header (seconds); 429 gets 1 unless told otherwise. */
-  retryAfterSeconds?: number;
-  /** How many matching calls fail; default 1. */
-  times?: number;
-  /** Replaces the default ErrorCollection for the status. A string is sent as text/plain. */
-  body?: unknown;
-  /**
-   * Carry out the request, then answer with the failure: Jira committed but the caller saw an
-   * error (a gateway timeout after the write). The case that makes blind retries duplicate issues.
-   */
-  afterHandling?: boolean;
-  /** Close the connection without answering (the caller sees a network error); `status` is ignored. */
-  dropConnection?: boolean;
-}
-
-export type JiraCallMatcher = JiraOperation | '*' | ((call: RecordedJiraCall) => boolean);
-
-export interface JiraCommentSnapshot {
-  id: string;
-  body: unknown;
-  authorAccountId: string;
-  created: Date;
-}
-
-/** A transition performed, and who performed it. */
-export interface JiraHistoryEntry {
-  transitionId: string;
-  from: string;
-  to: string;
-  at: Date;
-  /** The app user for transitions made through the API; the person for `transitionAs`. */
-  accountId: string;
-}
-
-export interface JiraIssueSnapshot {
-  id: string;
-  key: string;
-  projectKey: string;
-  issueType: string;
-  summary: string;
-  description: unknown;
-  labels: string[];
-  status: string;
-  reporterAccountId: string;
-  properties: Record<string, unknown>;
-  comments: JiraCommentSnapshot[];
-  /** Transitions performed, oldest first. */
-  history: JiraHistoryEntry[];
-  created: Date;
-  updated: Date;
-}
-
-export interface JiraSeedIssue {
-  projectKey: string;
-  issueType: string;
-  summary: string;
-  description?: unknown;
-  labels?: string[];
-  properties?: Record<string, unknown>;
-  status?: string;
-}
-
-// ---- internal records -------------------------------------------------------------------
-
-interface StatusRecord {
-  id: string;
-  name: string;
-  category: JiraStatusCategory;
-}
-
-interface TransitionRecord {
-  id: string;
-  name: string;
-  from: Set<string> | 'any';
-  to: string;
-}
-
-interface WorkflowRecord {
-  name: string;
-  statuses: Map<string, StatusRecord>;
-  initial: string;
-  transitions: TransitionRecord[];
-}
-
-interface IssueTypeRecord {
-  id: string;
-  name: string;
-  workflow: WorkflowRecord;
-}
-
-interface ProjectRecord {
-  id: string;
-  key: string;
-  name: string;
-  issueTypes: IssueTypeRecord[];
-  permissions: { browse: boolean; create: boolean; edit: boolean; transition: boolean; comment: boolean };
-  nextIssueNumber: number;
-}
-
-interface CommentRecord {
-  id: string;
-  body: unknown;
-  authorAccountId: string;
-  created: Date;
-}
-
-/** What search sees of an issue: a copy taken when the index caught up with it. */
-interface IndexedView {
-  id: string;
-  key: string;
-  projectId: string;
-  projectKey: string;
-  projectName: string;
-  issueTypeId: string;
-  issueTypeName: string;
-  statusId: string;
-  statusName: string;
-  labels: string[];
-  summary: string;
-  properties: Record<string, unknown>;
-  created: number;
-  updated: number;
-}
-
-interface IssueRecord {
-  id: string;
-  key: string;
-  project: ProjectRecord;
-  issueType: IssueTypeRecord;
-  summary: string;
-  description: unknown;
-  labels: string[];
-  statusName: string;
-  reporterAccountId: string;
-  properties: Map<string, unknown>;
-  comments: CommentRecord[];
-  history: JiraHistoryEntry[];
-  created: Date;
-  updated: Date;
-  indexed: IndexedView | undefined;
-  pendingIndex: { view: IndexedView; visibleAt: number }[];
-}
+export { isAdfDocument } from './jira-adf.js';
+export {
+  ACCESS_REQUEST_WORKFLOW,
+  DEFAULT_INDEXED_PROPERTIES,
+  DEFAULT_PROJECTS,
+  type JiraCallMatcher,
+  type JiraCommentSnapshot,
+  type JiraEmulatorOptions,
+  type JiraFailure,
+  type JiraHistoryEntry,
+  type JiraIndexedProperty,
+  type JiraIssueSnapshot,
+  type JiraIssueTypeFixture,
+  type JiraProjectFixture,
+  type JiraSeedIssue,
+  type JiraStatusCategory,
+  type JiraUserFixture,
+  type JiraWorkflowFixture,
+  type RecordedJiraCall,
+  SIMPLE_WORKFLOW,
+} from './jira-model.js';
+export {
+  CLOUD_UNAUTHORIZED_TEXT,
+  EMULATED_JIRA_OPERATIONS,
+  ISSUE_NOT_FOUND_MESSAGE,
+  type JiraOperation,
+  SEARCH_REMOVED_MESSAGE,
+} from './jira-routes.js';
 
 interface PendingFailure {
   matcher: JiraCallMatcher;
   failure: JiraFailure;
   remaining: number;
-}
-
-interface Reply {
-  status: number;
-  /** JSON-encoded unless `text` is set; undefined sends no body. */
-  body?: unknown;
-  text?: string;
-  headers?: Record<string, string>;
 }
 
 interface Principal {
@@ -461,60 +129,9 @@ const DEFAULT_APP_USER = {
   displayName: 'jit-access',
   emailAddress: 'jit-access@example.com',
 };
+
 const DEFAULT_API_TOKEN = 'test-jira-api-token-of-the-emulator';
 
-/** The workflow jit-access tickets follow; Declined and Done end it. */
-export const ACCESS_REQUEST_WORKFLOW: JiraWorkflowFixture = {
-  name: 'jit-access request workflow',
-  statuses: [
-    { name: 'To Do', category: 'new' },
-    { name: 'Approved', category: 'indeterminate' },
-    { name: 'Declined', category: 'done' },
-    { name: 'Access Granted', category: 'indeterminate' },
-    { name: 'Done', category: 'done' },
-  ],
-  transitions: [
-    { name: 'Approve', from: ['To Do'], to: 'Approved' },
-    { name: 'Decline', from: ['To Do'], to: 'Declined' },
-    { name: 'Grant access', from: ['Approved'], to: 'Access Granted' },
-    { name: 'Done', from: ['Access Granted'], to: 'Done' },
-  ],
-};
-
-/** Jira's default software workflow, so tests can show transition ids are per workflow. */
-export const SIMPLE_WORKFLOW: JiraWorkflowFixture = {
-  name: 'Software Simplified Workflow',
-  statuses: [
-    { name: 'To Do', category: 'new' },
-    { name: 'In Progress', category: 'indeterminate' },
-    { name: 'Done', category: 'done' },
-  ],
-  transitions: [
-    { name: 'Start', from: ['To Do'], to: 'In Progress' },
-    { name: 'Done', from: 'any', to: 'Done' },
-    { name: 'Reopen', from: ['Done'], to: 'To Do' },
-  ],
-};
-
-export const DEFAULT_PROJECTS: readonly JiraProjectFixture[] = [
-  {
-    key: 'DBA',
-    name: 'Database Access',
-    issueTypes: [
-      { name: 'Access Request', workflow: ACCESS_REQUEST_WORKFLOW.name },
-      { name: 'Task', workflow: SIMPLE_WORKFLOW.name },
-    ],
-  },
-];
-
-/**
- * An in-process stand-in for the slice of Jira Cloud's REST API v3 that jit-access uses, on
- * 127.0.0.1. Point a jira.js Version3Client at `url`. It keeps issues (fields, entity properties,
- * comments, workflow status), records every call, can fail the next calls, and models search as
- * eventually consistent when asked to. It also sends admin webhooks (`registerWebhook`), signed,
- * retried and duplicated as Jira Cloud does, for changes made through the API and for what people
- * do in the UI (`transitionAs`, `commentAs`).
- */
 export class JiraEmulator {
   readonly calls: RecordedJiraCall[] = [];
 
@@ -525,8 +142,8 @@ export class JiraEmulator {
   private readonly apiToken: string;
   private readonly accessToken: string | undefined;
   private readonly users = new Map<string, JiraUserFixture>();
-  private readonly workflows = new Map<string, WorkflowRecord>();
-  private readonly projects = new Map<string, ProjectRecord>();
+  private readonly workflows: Map<string, WorkflowRecord>;
+  private readonly projects: Map<string, ProjectRecord>;
   private readonly indexedProperties: readonly JiraIndexedProperty[];
   private searchIndexLagMs: number;
   private latency: JiraEmulatorOptions['latencyMs'];
@@ -565,57 +182,8 @@ export class JiraEmulator {
     });
     for (const user of options.users ?? []) this.users.set(user.accountId, user);
 
-    // Transition ids are allocated from one counter with a random start, so no two workflows share
-    // an id and no test (or product code) can get away with hard-coding one: look them up by name.
-    let transitionId = 11 + 10 * randomInt(1, 500);
-    let statusId = 10_000 + randomInt(0, 1_000);
-    for (const fixture of options.workflows ?? [ACCESS_REQUEST_WORKFLOW, SIMPLE_WORKFLOW]) {
-      const statuses = new Map<string, StatusRecord>();
-      for (const status of fixture.statuses) {
-        statuses.set(status.name, { id: String(statusId++), name: status.name, category: status.category });
-      }
-      const initial = fixture.initialStatus ?? fixture.statuses[0]?.name;
-      if (!initial || !statuses.has(initial))
-        throw new Error(`workflow ${fixture.name} has no initial status`);
-      const transitions: TransitionRecord[] = fixture.transitions.map((transition) => {
-        for (const name of [...(transition.from === 'any' ? [] : transition.from), transition.to]) {
-          if (!statuses.has(name)) throw new Error(`workflow ${fixture.name}: unknown status ${name}`);
-        }
-        const id = String(transitionId);
-        transitionId += 10;
-        return {
-          id,
-          name: transition.name,
-          from: transition.from === 'any' ? 'any' : new Set(transition.from),
-          to: transition.to,
-        };
-      });
-      this.workflows.set(fixture.name, { name: fixture.name, statuses, initial, transitions });
-    }
-
-    let projectId = 10_000 + randomInt(0, 1_000);
-    let issueTypeId = 10_001 + randomInt(0, 1_000);
-    for (const fixture of options.projects ?? DEFAULT_PROJECTS) {
-      const issueTypes = fixture.issueTypes.map((type) => {
-        const workflow = this.workflows.get(type.workflow);
-        if (!workflow) throw new Error(`issue type ${type.name}: unknown workflow ${type.workflow}`);
-        return { id: type.id ?? String(issueTypeId++), name: type.name, workflow };
-      });
-      this.projects.set(fixture.key, {
-        id: fixture.id ?? String(projectId++),
-        key: fixture.key,
-        name: fixture.name ?? fixture.key,
-        issueTypes,
-        permissions: {
-          browse: fixture.permissions?.browse ?? true,
-          create: fixture.permissions?.create ?? true,
-          edit: fixture.permissions?.edit ?? true,
-          transition: fixture.permissions?.transition ?? true,
-          comment: fixture.permissions?.comment ?? true,
-        },
-        nextIssueNumber: 1,
-      });
-    }
+    this.workflows = buildWorkflows(options.workflows ?? [ACCESS_REQUEST_WORKFLOW, SIMPLE_WORKFLOW]);
+    this.projects = buildProjects(options.projects ?? DEFAULT_PROJECTS, this.workflows);
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
@@ -733,7 +301,7 @@ export class JiraEmulator {
     if (seed.status) issue.statusName = seed.status;
     for (const [key, value] of Object.entries(seed.properties ?? {}))
       issue.properties.set(key, structuredClone(value));
-    this.reindex(issue);
+    reindex(issue, this.searchIndexLagMs, this.clock.now());
     return this.snapshot(issue);
   }
 
@@ -1081,7 +649,7 @@ export class JiraEmulator {
     for (const property of properties as { key: string; value: unknown }[]) {
       issue.properties.set(property.key, structuredClone(property.value));
     }
-    this.reindex(issue);
+    reindex(issue, this.searchIndexLagMs, this.clock.now());
     if (this.webhooks.wants('jira:issue_created')) {
       this.fire('jira:issue_created', issue, {
         timestamp: issue.created.getTime(),
@@ -1182,7 +750,7 @@ export class JiraEmulator {
     const existed = issue.properties.has(key);
     issue.properties.set(key, structuredClone(value));
     issue.updated = this.clock.now();
-    this.reindex(issue);
+    reindex(issue, this.searchIndexLagMs, this.clock.now());
     return { status: existed ? 200 : 201 };
   }
 
@@ -1236,7 +804,7 @@ export class JiraEmulator {
     };
     issue.comments.push(comment);
     issue.updated = comment.created;
-    this.reindex(issue);
+    reindex(issue, this.searchIndexLagMs, this.clock.now());
     const timestamp = comment.created.getTime();
     if (this.webhooks.wants('jira:issue_updated')) {
       this.fire('jira:issue_updated', issue, {
@@ -1318,7 +886,7 @@ export class JiraEmulator {
       at: issue.updated,
       accountId,
     });
-    this.reindex(issue);
+    reindex(issue, this.searchIndexLagMs, this.clock.now());
     if (!this.webhooks.wants('jira:issue_updated')) return;
     const fromStatus = workflow.statuses.get(from);
     const toStatus = workflow.statuses.get(transition.to);
@@ -1402,8 +970,12 @@ export class JiraEmulator {
         'Unbounded JQL queries are not allowed here. Please add a search restriction to your query.',
       ]);
     }
-    const clauseProblem = this.clauseProblem(query.clauses);
-    if (clauseProblem) return errorReply(400, [clauseProblem]);
+    const problem = clauseProblem(
+      query.clauses,
+      this.indexedProperties,
+      (value) => this.projectByReference(value) !== undefined,
+    );
+    if (problem) return errorReply(400, [problem]);
 
     const selected = selectFields(request.fields, 'id');
     if (selected.unknown) return errorReply(400, [selected.unknown]);
@@ -1419,13 +991,13 @@ export class JiraEmulator {
       return errorReply(400, [`reconcileIssues accepts at most ${MAX_RECONCILE_ISSUES} issue ids.`]);
     }
 
-    this.settleIndex();
+    settleIndex(this.issueStore.values(), this.clock.now());
     const views: { view: IndexedView; issue: IssueRecord }[] = [];
     for (const issue of this.issueStore.values()) {
       if (!issue.project.permissions.browse) continue;
       // reconcileIssues trades the index for a read of the issue itself: read-after-write for those ids.
-      const view = reconcile.has(issue.id) ? this.viewOf(issue) : issue.indexed;
-      if (view && query.clauses.every((clause) => this.matches(clause, view))) views.push({ view, issue });
+      const view = reconcile.has(issue.id) ? viewOf(issue) : issue.indexed;
+      if (view && query.clauses.every((clause) => matchesClause(clause, view))) views.push({ view, issue });
     }
     views.sort((a, b) => compareViews(a.view, b.view, query.orderBy));
 
@@ -1459,95 +1031,6 @@ export class JiraEmulator {
     };
     if (!isLast) body.nextPageToken = encodePageToken({ offset: nextOffset, fingerprint });
     return { status: 200, body };
-  }
-
-  private clauseProblem(clauses: JqlClause[]): string | undefined {
-    for (const clause of clauses) {
-      if (clause.field.kind === 'property') {
-        const { key, path } = clause.field;
-        const indexed = this.indexedProperties.some(
-          (property) => property.key === key && property.path === path,
-        );
-        if (!indexed)
-          return `Field '${clause.field.text}' does not exist or you do not have permission to view it.`;
-        continue;
-      }
-      if (clause.field.name === 'project') {
-        for (const value of clause.values) {
-          if (!this.projectByReference(value))
-            return `The value '${value}' does not exist for the field 'project'.`;
-        }
-      }
-    }
-    return undefined;
-  }
-
-  private matches(clause: JqlClause, view: IndexedView): boolean {
-    const actual = this.valuesFor(clause.field, view).map((value) => value.toLowerCase());
-    const hit = clause.values.some((wanted) => actual.includes(wanted.toLowerCase()));
-    return clause.negated ? !hit : hit;
-  }
-
-  private valuesFor(field: JqlField, view: IndexedView): string[] {
-    if (field.kind === 'property') {
-      return valuesAtPath(view.properties[field.key], field.path)
-        .filter(
-          (value) => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean',
-        )
-        .map(String);
-    }
-    switch (field.name) {
-      case 'project':
-        return [view.projectKey, view.projectId, view.projectName];
-      case 'key':
-        return [view.key];
-      case 'id':
-        return [view.id];
-      case 'status':
-        return [view.statusName, view.statusId];
-      case 'labels':
-        return view.labels;
-      case 'issuetype':
-        return [view.issueTypeName, view.issueTypeId];
-    }
-  }
-
-  private settleIndex(): void {
-    const now = this.clock.now().getTime();
-    for (const issue of this.issueStore.values()) {
-      while (issue.pendingIndex[0] && issue.pendingIndex[0].visibleAt <= now) {
-        issue.indexed = issue.pendingIndex.shift()?.view;
-      }
-    }
-  }
-
-  private reindex(issue: IssueRecord): void {
-    const view = this.viewOf(issue);
-    if (this.searchIndexLagMs <= 0) {
-      issue.indexed = view;
-      issue.pendingIndex = [];
-      return;
-    }
-    issue.pendingIndex.push({ view, visibleAt: this.clock.now().getTime() + this.searchIndexLagMs });
-  }
-
-  private viewOf(issue: IssueRecord): IndexedView {
-    return {
-      id: issue.id,
-      key: issue.key,
-      projectId: issue.project.id,
-      projectKey: issue.project.key,
-      projectName: issue.project.name,
-      issueTypeId: issue.issueType.id,
-      issueTypeName: issue.issueType.name,
-      statusId: issue.issueType.workflow.statuses.get(issue.statusName)?.id ?? '',
-      statusName: issue.statusName,
-      labels: [...issue.labels],
-      summary: issue.summary,
-      properties: structuredClone(Object.fromEntries(issue.properties)),
-      created: issue.created.getTime(),
-      updated: issue.updated.getTime(),
-    };
   }
 
   // ---- users -------------------------------------------------------------------------------
@@ -1797,285 +1280,7 @@ export async function startJiraEmulator(options: JiraEmulatorOptions = {}): Prom
   return emulator;
 }
 
-// ---- JQL -----------------------------------------------------------------------------------
-
-type JqlField =
-  | { kind: 'system'; name: 'project' | 'key' | 'id' | 'status' | 'labels' | 'issuetype'; text: string }
-  | { kind: 'property'; key: string; path: string; text: string };
-
-interface JqlClause {
-  field: JqlField;
-  negated: boolean;
-  values: string[];
-}
-
-interface JqlOrder {
-  field: 'created' | 'updated' | 'key' | 'id';
-  direction: 'ASC' | 'DESC';
-}
-
-interface JqlQuery {
-  clauses: JqlClause[];
-  orderBy: JqlOrder[];
-}
-
-type JqlToken =
-  | { kind: 'word'; text: string }
-  | { kind: 'string'; text: string }
-  | { kind: 'op'; text: string }
-  | { kind: 'punct'; text: '(' | ')' | ',' };
-
-const SYSTEM_FIELDS: Record<string, Extract<JqlField, { kind: 'system' }>['name']> = {
-  project: 'project',
-  key: 'key',
-  issuekey: 'key',
-  id: 'id',
-  status: 'status',
-  labels: 'labels',
-  issuetype: 'issuetype',
-  type: 'issuetype',
-};
-
-const KNOWN_UNSUPPORTED_FIELDS = new Set([
-  'summary',
-  'description',
-  'text',
-  'assignee',
-  'reporter',
-  'created',
-  'updated',
-  'priority',
-  'resolution',
-  'comment',
-  'sprint',
-]);
-
-/**
- * The JQL jit-access needs: clauses joined by AND on project, key, id, status, labels, issue type
- * and indexed entity properties (`issue.property[key].path`), with =, !=, IN and NOT IN, and an
- * ORDER BY. Anything else is refused with a 400 that names the emulator, not mistaken for a match.
- */
-function parseJql(jql: string): JqlQuery {
-  const tokens = tokenizeJql(jql);
-  let position = 0;
-  const peek = () => tokens[position];
-  const next = () => tokens[position++];
-  const isWord = (token: JqlToken | undefined, word: string) =>
-    token?.kind === 'word' && token.text.toLowerCase() === word;
-  const clauses: JqlClause[] = [];
-  const orderBy: JqlOrder[] = [];
-
-  const value = (): string => {
-    const token = next();
-    if (!token || (token.kind !== 'word' && token.kind !== 'string')) {
-      throw new Error(
-        `Error in the JQL Query: Expecting a value but got '${token?.text ?? 'end of query'}'.`,
-      );
-    }
-    if (token.kind === 'word' && peek()?.text === '(') {
-      throw new Error(`jira emulator: JQL functions such as ${token.text}() are not emulated.`);
-    }
-    return token.text;
-  };
-
-  while (position < tokens.length && !isWord(peek(), 'order')) {
-    if (clauses.length > 0) {
-      const joiner = next();
-      if (isWord(joiner, 'or')) throw new Error('jira emulator: OR is not emulated; only AND joins clauses.');
-      if (!isWord(joiner, 'and')) {
-        throw new Error(
-          `Error in the JQL Query: Expecting AND, OR or ORDER BY but got '${joiner?.text ?? ''}'.`,
-        );
-      }
-    }
-    const fieldToken = next();
-    if (fieldToken?.kind === 'punct' && fieldToken.text === '(') {
-      throw new Error('jira emulator: parentheses around clauses are not emulated.');
-    }
-    if (!fieldToken || (fieldToken.kind !== 'word' && fieldToken.kind !== 'string')) {
-      throw new Error(`Error in the JQL Query: Expecting a field name but got '${fieldToken?.text ?? ''}'.`);
-    }
-    if (isWord(fieldToken, 'not')) throw new Error('jira emulator: NOT before a clause is not emulated.');
-    const field = jqlField(fieldToken.text);
-    const operator = next();
-    let negated = false;
-    let values: string[];
-    if (operator?.kind === 'op' && (operator.text === '=' || operator.text === '!=')) {
-      negated = operator.text === '!=';
-      values = [value()];
-    } else if (isWord(operator, 'in') || (isWord(operator, 'not') && isWord(peek(), 'in'))) {
-      if (isWord(operator, 'not')) {
-        negated = true;
-        next();
-      }
-      const open = next();
-      if (open?.text !== '(') throw new Error("Error in the JQL Query: Expecting '(' after IN.");
-      values = [value()];
-      while (peek()?.text === ',') {
-        next();
-        values.push(value());
-      }
-      if (next()?.text !== ')')
-        throw new Error("Error in the JQL Query: Expecting ')' to close the IN list.");
-    } else {
-      throw new Error(
-        `jira emulator: the operator '${operator?.text ?? ''}' is not emulated (use =, !=, IN, NOT IN).`,
-      );
-    }
-    clauses.push({ field, negated, values });
-  }
-
-  if (position < tokens.length) {
-    next();
-    if (!isWord(next(), 'by')) throw new Error("Error in the JQL Query: Expecting 'by' after 'order'.");
-    do {
-      if (orderBy.length > 0) next();
-      const fieldToken = next();
-      const name = fieldToken?.text.toLowerCase();
-      const field = name === 'issuekey' ? 'key' : name;
-      if (field !== 'created' && field !== 'updated' && field !== 'key' && field !== 'id') {
-        throw new Error(`jira emulator: ORDER BY ${fieldToken?.text ?? ''} is not emulated.`);
-      }
-      let direction: 'ASC' | 'DESC' = 'ASC';
-      if (isWord(peek(), 'asc') || isWord(peek(), 'desc'))
-        direction = next()?.text.toUpperCase() as 'ASC' | 'DESC';
-      orderBy.push({ field, direction });
-    } while (peek()?.text === ',');
-    if (position < tokens.length) {
-      throw new Error(`Error in the JQL Query: Unexpected '${peek()?.text ?? ''}' after ORDER BY.`);
-    }
-  }
-  return { clauses, orderBy };
-}
-
-function jqlField(text: string): JqlField {
-  const property = /^issue\.property\[([^\]]+)\]\.(.+)$/i.exec(text);
-  if (property?.[1] && property[2]) return { kind: 'property', key: property[1], path: property[2], text };
-  const name = SYSTEM_FIELDS[text.toLowerCase()];
-  if (name) return { kind: 'system', name, text };
-  if (KNOWN_UNSUPPORTED_FIELDS.has(text.toLowerCase())) {
-    throw new Error(`jira emulator: JQL on '${text}' is not emulated.`);
-  }
-  throw new Error(`Field '${text}' does not exist or you do not have permission to view it.`);
-}
-
-function tokenizeJql(jql: string): JqlToken[] {
-  const tokens: JqlToken[] = [];
-  let index = 0;
-  while (index < jql.length) {
-    const char = jql[index] ?? '';
-    if (/\s/.test(char)) {
-      index++;
-    } else if (char === '"' || char === "'") {
-      let text = '';
-      index++;
-      while (index < jql.length && jql[index] !== char) {
-        if (jql[index] === '\\') {
-          const escaped = jql[index + 1];
-          if (escaped === undefined) break;
-          text += escaped === 'n' ? '\n' : escaped === 't' ? '\t' : escaped;
-          index += 2;
-        } else {
-          text += jql[index];
-          index++;
-        }
-      }
-      if (jql[index] !== char)
-        throw new Error('Error in the JQL Query: The quoted string has not been completed.');
-      index++;
-      tokens.push({ kind: 'string', text });
-    } else if (char === '(' || char === ')' || char === ',') {
-      tokens.push({ kind: 'punct', text: char });
-      index++;
-    } else if ('=!~<>'.includes(char)) {
-      const two = jql.slice(index, index + 2);
-      const text = ['!=', '!~', '<=', '>='].includes(two) ? two : char;
-      if (text === '!') throw new Error("Error in the JQL Query: '!' must be followed by '=' or '~'.");
-      tokens.push({ kind: 'op', text });
-      index += text.length;
-    } else {
-      let text = '';
-      while (index < jql.length) {
-        const current = jql[index] ?? '';
-        if (current === '[') {
-          const close = jql.indexOf(']', index);
-          if (close < 0) throw new Error("Error in the JQL Query: Expecting ']'.");
-          text += jql.slice(index, close + 1);
-          index = close + 1;
-          continue;
-        }
-        if (/\s/.test(current) || '()=,!~<>"\''.includes(current)) break;
-        text += current;
-        index++;
-      }
-      tokens.push({ kind: 'word', text });
-    }
-  }
-  return tokens;
-}
-
-function compareViews(a: IndexedView, b: IndexedView, orderBy: JqlOrder[]): number {
-  // Without ORDER BY, newest first: a caller that takes issues[0] as "the oldest" finds out here.
-  const order: JqlOrder[] = orderBy.length > 0 ? orderBy : [{ field: 'id', direction: 'DESC' }];
-  for (const { field, direction } of order) {
-    const sign = direction === 'ASC' ? 1 : -1;
-    let difference: number;
-    if (field === 'created') difference = a.created - b.created;
-    else if (field === 'updated') difference = a.updated - b.updated;
-    else if (field === 'id') difference = Number(a.id) - Number(b.id);
-    else difference = compareKeys(a.key, b.key);
-    if (difference !== 0) return sign * difference;
-  }
-  return Number(a.id) - Number(b.id);
-}
-
-function compareKeys(a: string, b: string): number {
-  const [projectA = '', numberA = '0'] = a.split('-');
-  const [projectB = '', numberB = '0'] = b.split('-');
-  return projectA === projectB ? Number(numberA) - Number(numberB) : projectA < projectB ? -1 : 1;
-}
-
-function encodePageToken(token: { offset: number; fingerprint: string }): string {
-  return Buffer.from(JSON.stringify(token)).toString('base64url');
-}
-
-function decodePageToken(token: string): { offset: number; fingerprint: string } | undefined {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (isRecord(parsed) && typeof parsed.offset === 'number' && typeof parsed.fingerprint === 'string') {
-      return { offset: parsed.offset, fingerprint: parsed.fingerprint };
-    }
-  } catch {
-    return undefined;
-  }
-  return undefined;
-}
-
 // ---- helpers -------------------------------------------------------------------------------
-
-interface RouteMatch {
-  route: Route | undefined;
-  params: Record<string, string>;
-  methodNotAllowed: boolean;
-}
-
-function matchRoute(method: string, path: string): RouteMatch {
-  let methodNotAllowed = false;
-  for (const route of ROUTES) {
-    const match = route.pattern.exec(path);
-    if (!match) continue;
-    if (route.method !== method) {
-      methodNotAllowed = true;
-      continue;
-    }
-    const params: Record<string, string> = {};
-    route.params.forEach((name, index) => {
-      params[name] = match[index + 1] ?? '';
-    });
-    return { route, params, methodNotAllowed: false };
-  }
-  return { route: undefined, params: {}, methodNotAllowed };
-}
 
 /**
  * Which fields a `fields` parameter asks for: comma-separated names, `*all`, `*navigable`, `-name`
@@ -2115,76 +1320,9 @@ function issueTypeFrom(project: ProjectRecord, reference: unknown): IssueTypeRec
   return undefined;
 }
 
-/** An Atlassian Document: a `doc` of version 1 whose nodes all have known types; text nodes need text. */
-export function isAdfDocument(value: unknown): boolean {
-  if (!isRecord(value) || value.type !== 'doc' || value.version !== 1 || !Array.isArray(value.content))
-    return false;
-  return value.content.every(isAdfNode);
-}
-
-function isAdfNode(node: unknown): boolean {
-  if (!isRecord(node) || typeof node.type !== 'string' || !ADF_NODE_TYPES.has(node.type)) return false;
-  if (node.type === 'text' && (typeof node.text !== 'string' || node.text === '')) return false;
-  if (node.content !== undefined && (!Array.isArray(node.content) || !node.content.every(isAdfNode)))
-    return false;
-  if (node.marks !== undefined) {
-    if (!Array.isArray(node.marks)) return false;
-    if (!node.marks.every((mark) => isRecord(mark) && typeof mark.type === 'string')) return false;
-  }
-  return true;
-}
-
-/** Values at a dot path in a JSON value; arrays along the way (or at the end) fan out. */
-function valuesAtPath(value: unknown, path: string): unknown[] {
-  let current: unknown[] = [value];
-  for (const segment of path.split('.')) {
-    current = current.flatMap((item) => {
-      if (Array.isArray(item))
-        return item.map((element) => (isRecord(element) ? element[segment] : undefined));
-      return isRecord(item) ? [item[segment]] : [];
-    });
-  }
-  return current
-    .flatMap((item) => (Array.isArray(item) ? item : [item]))
-    .filter((item) => item !== undefined);
-}
-
 /** Jira's timestamp format: milliseconds and a +hhmm offset without a colon. */
 function jiraDate(date: Date): string {
   return date.toISOString().replace('Z', '+0000');
-}
-
-function errorReply(status: number, errorMessages: string[], errors: Record<string, string> = {}): Reply {
-  return { status, body: { errorMessages, errors } };
-}
-
-const DEFAULT_FAILURE_MESSAGES: Record<number, string> = {
-  400: 'Bad request.',
-  401: CLOUD_UNAUTHORIZED_TEXT,
-  403: 'You do not have permission to perform this operation.',
-  404: ISSUE_NOT_FOUND_MESSAGE,
-  409: 'The issue could not be updated due to a conflicting update.',
-  429: 'Rate limit exceeded.',
-  500: 'Internal server error.',
-  502: 'Bad gateway.',
-  503: 'Service unavailable.',
-  504: 'Gateway timeout.',
-};
-
-function failureReply(failure: JiraFailure): Reply {
-  const headers: Record<string, string> = {};
-  const retryAfter = failure.retryAfterSeconds ?? (failure.status === 429 ? 1 : undefined);
-  if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
-  if (failure.status === 429) headers['ratelimit-reason'] = 'jira-burst-based';
-  if (typeof failure.body === 'string') return { status: failure.status, text: failure.body, headers };
-  return {
-    status: failure.status,
-    headers,
-    body: failure.body ?? {
-      errorMessages: [DEFAULT_FAILURE_MESSAGES[failure.status] ?? `HTTP ${failure.status}`],
-      errors: {},
-    },
-  };
 }
 
 function first(values: string[] | undefined): string | undefined {
@@ -2198,64 +1336,4 @@ function parseJson(raw: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Plain text as an ADF document, one paragraph per line; undefined for blank text. */
-function adfFromText(text: string): unknown {
-  const lines = text.split(/\r?\n/);
-  if (lines.every((line) => line.trim() === '')) return undefined;
-  return {
-    type: 'doc',
-    version: 1,
-    content: lines.map((line) =>
-      line === '' ? { type: 'paragraph' } : { type: 'paragraph', content: [{ type: 'text', text: line }] },
-    ),
-  };
-}
-
-/**
- * ADF as the wiki-markup text Jira puts in webhooks, roughly: text, paragraphs (blank line between),
- * hard breaks, list items and mentions (`[~accountid:...]`); marks are dropped. Anything not a
- * document is passed through.
- */
-function adfToWiki(document: unknown): unknown {
-  if (!isRecord(document) || document.type !== 'doc' || !Array.isArray(document.content)) return document;
-  const inline = (node: unknown): string => {
-    if (!isRecord(node)) return '';
-    if (node.type === 'text' && typeof node.text === 'string') return node.text;
-    if (node.type === 'hardBreak') return '\n';
-    if (node.type === 'mention' && isRecord(node.attrs)) return `[~accountid:${String(node.attrs.id)}]`;
-    return Array.isArray(node.content) ? node.content.map(inline).join('') : '';
-  };
-  const block = (node: unknown): string => {
-    if (!isRecord(node)) return '';
-    if (node.type === 'bulletList' || node.type === 'orderedList') {
-      const marker = node.type === 'bulletList' ? '*' : '#';
-      const items = Array.isArray(node.content) ? node.content : [];
-      return items.map((item) => `${marker} ${isRecord(item) ? blocks(item.content, '\n') : ''}`).join('\n');
-    }
-    if (node.type === 'paragraph' || node.type === 'heading' || node.type === 'text') return inline(node);
-    return Array.isArray(node.content) ? blocks(node.content, '\n') : inline(node);
-  };
-  const blocks = (nodes: unknown, separator: string): string =>
-    Array.isArray(nodes) ? nodes.map(block).join(separator) : '';
-  return blocks(document.content, '\n\n');
-}
-
-/** Moves every `self` link from /rest/api/3 to /rest/api/2, as in Jira's webhook payloads. */
-function asRestV2(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(asRestV2);
-  if (!isRecord(value)) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    out[key] =
-      key === 'self' && typeof item === 'string'
-        ? item.replace('/rest/api/3/', '/rest/api/2/')
-        : asRestV2(item);
-  }
-  return out;
 }

@@ -1,0 +1,367 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { APIGatewayProxyEventV2, SNSEvent } from 'aws-lambda';
+import { type AckOverrides, createAckHandler } from '../lambdas/ack/wiring.js';
+import { createJiraWebhookHandler } from '../lambdas/jira-webhook/wiring.js';
+import { createWorkerHandler, type WorkerOverrides } from '../lambdas/worker/wiring.js';
+import {
+  createRequestTable,
+  DynamoDbRequestStore,
+} from '../shared/adapters/dynamodb/dynamodb-request-store.js';
+import { SnsEventPublisher } from '../shared/adapters/sns/sns-event-publisher.js';
+import { attributesOf, parseTopicCommand, type TopicCommand } from '../shared/messages/commands.js';
+import type { Clock } from '../shared/ports/clock.js';
+import type { EventPublisher } from '../shared/ports/event-publisher.js';
+import type { ActiveDirectoryConnection } from './active-directory.js';
+import { startDynalite } from './dynalite.js';
+import { JiraEmulator, type JiraEmulatorOptions } from './emulators/jira/jira-emulator.js';
+import type { LoopbackServer } from './emulators/loopback-server.js';
+import { SlackEmulator, type SlackEmulatorOptions } from './emulators/slack/slack-emulator.js';
+import { snsLambdaEvent } from './emulators/sns/lambda-event.js';
+import { SnsEmulator } from './emulators/sns/sns-emulator.js';
+import { serveFunctionUrl } from './function-url.js';
+import { InProcessTopic } from './in-process-topic.js';
+import { type SlackRequest, toLambdaEvent } from './slack/signed-request.js';
+
+/*
+ * The whole of jit-access on one machine: the three real Lambda handlers, built by their own
+ * wiring from an environment as in AWS, joined by a topic, talking to the Slack and Jira
+ * emulators, dynalite and a real Samba AD. Tests, benches and (later) the dev server and the demo
+ * start this instead of wiring the Lambdas themselves.
+ */
+
+export type WorkerHandler = ReturnType<typeof createWorkerHandler>;
+export type AckHandler = ReturnType<typeof createAckHandler>;
+export type JiraWebhookHandler = ReturnType<typeof createJiraWebhookHandler>;
+
+export interface LocalStackOptions {
+  /**
+   * A running Samba AD (startActiveDirectory; the test run's global setup starts one per run):
+   * booting a domain takes seconds, so its owner starts it once and stacks share it.
+   */
+  readonly directory: ActiveDirectoryConnection;
+  /** The catalog's YAML; the directory is given for its group DNs. */
+  readonly catalog: (ad: ActiveDirectoryConnection) => string;
+  readonly slack: Omit<SlackEmulatorOptions, 'clock'>;
+  readonly jira?: Omit<JiraEmulatorOptions, 'clock'>;
+  /** Injected into every handler and emulator; tests move it instead of sleeping. */
+  readonly clock?: Clock;
+  /** A logger per Lambda (`ack`, `jira-webhook`, `worker`); default Powertools at ERROR. */
+  readonly logger?: (service: 'ack' | 'jira-webhook' | 'worker') => Logger;
+  /**
+   * `in-process` (default): the commands stay in this process. `sns`: the ack and jira-webhook
+   * Lambdas publish through their real SNS client to the SNS emulator over HTTP.
+   */
+  readonly topic?: 'in-process' | 'sns';
+  /** Lambda's asynchronous retries of a worker invocation that threw (2 in AWS). */
+  readonly redeliverOnError?: number;
+}
+
+/** The access topic as the stack's users see it, whichever carries it. */
+export interface StackTopic {
+  readonly arn: string;
+  /** Publishes as the ack and jira-webhook Lambdas do. */
+  publish(command: TopicCommand): Promise<void>;
+  /** Every command accepted since the last reset, in order. */
+  published(): TopicCommand[];
+  /** Worker invocations that threw since the last reset, retried ones included. */
+  failedAttempts(): unknown[];
+  /** Resolves once every delivery in flight, and what it published meanwhile, has settled. */
+  drain(): Promise<void>;
+  subscribe(handler: (event: SNSEvent) => Promise<void>, options?: { redeliverOnError?: number }): () => void;
+  reset(): void;
+}
+
+export interface LocalStack {
+  readonly ad: ActiveDirectoryConnection;
+  readonly slack: SlackEmulator;
+  readonly jira: JiraEmulator;
+  readonly topic: StackTopic;
+  readonly catalogPath: string;
+  /** dynalite's endpoint, for a DynamoDB client of a test's own. */
+  readonly dynamoEndpoint: string;
+  readonly signingSecret: string;
+  readonly webhookSecret: string;
+  /** The ack Lambda, built once: a warm container. */
+  readonly ack: AckHandler;
+  /** The jira-webhook Lambda the Jira emulator's webhook reaches over HTTP. */
+  readonly jiraWebhook: JiraWebhookHandler;
+  /** The table the subscribed worker uses; reset() makes a new one. */
+  readonly tableName: string;
+  readonly env: {
+    readonly ack: Readonly<Record<string, string>>;
+    readonly jiraWebhook: Readonly<Record<string, string>>;
+    readonly worker: Readonly<Record<string, string>>;
+  };
+  /** The requests table as the worker sees it. */
+  store(): DynamoDbRequestStore;
+  /** A new ack container, with overrides. */
+  ackWith(overrides?: AckOverrides): AckHandler;
+  /** A new worker container on the current table, with port or environment overrides. */
+  worker(overrides?: WorkerOverrides, env?: Readonly<Record<string, string>>): WorkerHandler;
+  /** Subscribes `handler` (a fresh default worker when omitted) in place of the current one. */
+  subscribeWorker(handler?: WorkerHandler, options?: { redeliverOnError?: number }): void;
+  /** The SNSEvent Lambda hands the worker for one command, to invoke a worker directly. */
+  snsEvent(command: TopicCommand): SNSEvent;
+  /** A Slack request, signed with the app's secret at the clock's time, as a Function URL event. */
+  signed<T>(request: SlackRequest<T>): APIGatewayProxyEventV2;
+  /** Plays out every topic message and Jira webhook, and what they cause, until all is quiet. */
+  settle(): Promise<void>;
+  /** Sends the Jira webhooks `act` causes to a capture instead of the handler; returns their bodies. */
+  captureWebhooks(act: () => unknown): Promise<string[]>;
+  /** Emulators and topic emptied, a new table, a fresh worker subscribed: a test starts from nothing. */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const SIGNING_SECRET = 'local-stack-signing-secret-0123456789';
+const WEBHOOK_SECRET = 'local-stack-webhook-secret-0123456789';
+const REGION = 'us-east-1';
+// What the SDK clients inside the Lambdas read, as Lambda's environment provides it in AWS.
+const AWS_ENVIRONMENT = ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SNS', 'AWS_REGION'] as const;
+const AWS_CREDENTIALS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const clock = options.clock ?? { now: () => new Date() };
+  const logger =
+    options.logger ??
+    ((service: string) => new Logger({ serviceName: `jit-access-${service}`, logLevel: 'ERROR' }));
+  const redeliverOnError = options.redeliverOnError ?? 2;
+  const stops: (() => Promise<unknown> | void)[] = [];
+  const stopAll = async () => {
+    await Promise.allSettled(stops.reverse().map((stop) => stop()));
+  };
+
+  try {
+    const ad = options.directory;
+    const dynamo = await startDynalite();
+    stops.push(() => dynamo.stop());
+
+    const slack = new SlackEmulator({ ...options.slack, clock });
+    const jira = new JiraEmulator({ webhookDelivery: 'manual', ...options.jira, clock });
+    const sns = options.topic === 'sns' ? new SnsEmulator({ region: REGION }) : undefined;
+    await Promise.all([slack.start(), jira.start(), sns?.start()]);
+    stops.push(
+      () => slack.stop(),
+      () => jira.stop(),
+    );
+    if (sns) stops.push(() => sns.stop());
+
+    const saved = Object.fromEntries(
+      [...AWS_ENVIRONMENT, ...AWS_CREDENTIALS].map((k) => [k, process.env[k]]),
+    );
+    stops.push(() => {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      ...(sns ? { AWS_ENDPOINT_URL_SNS: sns.url } : {}),
+    });
+
+    const catalogDir = mkdtempSync(join(tmpdir(), 'jit-stack-'));
+    stops.push(() => rmSync(catalogDir, { recursive: true, force: true }));
+    const catalogPath = join(catalogDir, 'jit-access.config.yaml');
+    writeFileSync(catalogPath, options.catalog(ad));
+
+    const inProcess = sns ? undefined : new InProcessTopic({ region: REGION });
+    const topic: StackTopic = sns ? snsTopic(sns) : inProcessTopic(inProcess!);
+    // The in-process topic is handed to the Lambdas as their publisher; with `sns` they build
+    // their own SNS client from the environment, as in AWS.
+    const publisher: { publisher?: EventPublisher } = inProcess ? { publisher: inProcess } : {};
+
+    const ackEnv = {
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_BOT_TOKEN: slack.token,
+      SLACK_API_URL: slack.apiUrl,
+      ACCESS_TOPIC_ARN: topic.arn,
+      JIT_ACCESS_CONFIG: catalogPath,
+    };
+    const jiraWebhookEnv = {
+      JIRA_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      JIRA_EMAIL: jira.credentials.email,
+      JIRA_API_TOKEN: jira.credentials.apiToken,
+      JIRA_BASE_URL: jira.url,
+      ACCESS_TOPIC_ARN: topic.arn,
+      JIT_ACCESS_CONFIG: catalogPath,
+    };
+    const workerEnv: Record<string, string> = {
+      SLACK_BOT_TOKEN: slack.token,
+      SLACK_API_URL: slack.apiUrl,
+      LDAP_URL: ad.ldapsUrl,
+      LDAP_SECURITY: 'ldaps',
+      LDAP_CA_CERT: readFileSync(ad.caCertPath, 'utf8'),
+      LDAP_TLS_SERVER_NAME: ad.tlsServerName,
+      LDAP_BIND_DN: ad.serviceAccount.dn,
+      LDAP_BIND_PASSWORD: ad.serviceAccount.password,
+      LDAP_BASE_DN: ad.baseDn,
+      JIRA_EMAIL: jira.credentials.email,
+      JIRA_API_TOKEN: jira.credentials.apiToken,
+      JIRA_BASE_URL: jira.url,
+      JIT_ACCESS_CONFIG: catalogPath,
+      REQUESTS_TABLE: '',
+    };
+
+    const ackWith = (overrides: AckOverrides = {}) =>
+      createAckHandler(ackEnv, { clock, logger: logger('ack'), ...publisher, ...overrides });
+    const jiraWebhook = createJiraWebhookHandler(jiraWebhookEnv, {
+      clock,
+      logger: logger('jira-webhook'),
+      ...publisher,
+    });
+    const webhookServer: LoopbackServer = await serveFunctionUrl('jira-webhook', jiraWebhook);
+    stops.push(() => webhookServer.close());
+    const webhookRegistration = {
+      url: `${webhookServer.url}/jira/webhook`,
+      secret: WEBHOOK_SECRET,
+      events: ['jira:issue_updated'],
+    };
+    let webhookId = jira.registerWebhook(webhookRegistration).id;
+
+    const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint });
+    let tableCounter = 0;
+    const worker = (overrides: WorkerOverrides = {}, env: Readonly<Record<string, string>> = {}) =>
+      createWorkerHandler({ ...workerEnv, ...env } as NodeJS.ProcessEnv, {
+        clock,
+        logger: logger('worker'),
+        ...overrides,
+      });
+    let unsubscribe: () => void = () => {};
+    const subscribeWorker = (handler: WorkerHandler = worker(), subscription = { redeliverOnError }) => {
+      unsubscribe();
+      unsubscribe = topic.subscribe((event) => handler(event, { awsRequestId: randomUUID() }), subscription);
+    };
+
+    const settle = async () => {
+      for (let round = 0; round < 6; round++) {
+        await topic.drain();
+        if (jira.pendingWebhooks().length === 0) break;
+        await jira.deliverWebhooks();
+      }
+      await topic.drain();
+    };
+
+    const stack: LocalStack = {
+      ad,
+      slack,
+      jira,
+      topic,
+      catalogPath,
+      dynamoEndpoint: dynamo.endpoint,
+      signingSecret: SIGNING_SECRET,
+      webhookSecret: WEBHOOK_SECRET,
+      ack: ackWith(),
+      jiraWebhook,
+      get tableName() {
+        return workerEnv.REQUESTS_TABLE!;
+      },
+      env: { ack: ackEnv, jiraWebhook: jiraWebhookEnv, worker: workerEnv },
+      store: () =>
+        new DynamoDbRequestStore({ client: dynamoClient, tableName: workerEnv.REQUESTS_TABLE!, clock }),
+      ackWith,
+      worker,
+      subscribeWorker,
+      snsEvent: (command) => {
+        const { type, version } = attributesOf(command);
+        return snsLambdaEvent({
+          subscriptionArn: `${topic.arn}:${randomUUID()}`,
+          topicArn: topic.arn,
+          messageId: randomUUID(),
+          message: JSON.stringify(command),
+          at: clock.now(),
+          attributes: {
+            type: { DataType: 'String', StringValue: type },
+            version: { DataType: 'String', StringValue: version },
+          },
+          region: REGION,
+        });
+      },
+      signed: (request) =>
+        toLambdaEvent(request, {
+          signingSecret: SIGNING_SECRET,
+          timestamp: Math.floor(clock.now().getTime() / 1000),
+        }),
+      settle,
+      captureWebhooks: async (act) => {
+        const bodies: string[] = [];
+        const capture = await serveFunctionUrl('capture', async (event) => {
+          bodies.push(event.body ?? '');
+          return { statusCode: 204 };
+        });
+        jira.unregisterWebhook(webhookId);
+        const { id } = jira.registerWebhook({ url: capture.url, secret: WEBHOOK_SECRET });
+        try {
+          await act();
+          await jira.deliverWebhooks();
+        } finally {
+          jira.unregisterWebhook(id);
+          webhookId = jira.registerWebhook(webhookRegistration).id;
+          await capture.close();
+        }
+        return bodies;
+      },
+      reset: async () => {
+        await topic.drain();
+        slack.reset();
+        jira.reset();
+        topic.reset();
+        workerEnv.REQUESTS_TABLE = `requests-${process.pid}-${++tableCounter}`;
+        await createRequestTable(dynamoClient, workerEnv.REQUESTS_TABLE);
+        subscribeWorker();
+      },
+      stop: async () => {
+        unsubscribe();
+        await topic.drain();
+        await stopAll();
+      },
+    };
+    await stack.reset();
+    return stack;
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function inProcessTopic(topic: InProcessTopic): StackTopic {
+  return {
+    arn: topic.topicArn,
+    publish: (command) => topic.publish(command),
+    published: () => [...topic.published()],
+    failedAttempts: () => topic.failedAttempts.map((attempt) => attempt.error),
+    drain: () => topic.drain(),
+    subscribe: (handler, options) => topic.subscribe(handler, options),
+    reset: () => topic.reset(),
+  };
+}
+
+function snsTopic(sns: SnsEmulator): StackTopic {
+  const arn = sns.createTopic('jit-access-commands');
+  const publisher = new SnsEventPublisher({
+    client: new SNSClient({
+      endpoint: sns.url,
+      region: REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+    topicArn: arn,
+  });
+  return {
+    arn,
+    publish: (command) => publisher.publish(command),
+    published: () => sns.publishedTo(arn).map((message) => parseTopicCommand(message.message)),
+    failedAttempts: () => sns.deliveryErrors.map((delivery) => delivery.error),
+    drain: () => sns.drain(),
+    subscribe: (handler, options) => sns.subscribe(arn, handler, options).unsubscribe,
+    reset: () => sns.reset(),
+  };
+}
