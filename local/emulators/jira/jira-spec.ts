@@ -1,5 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { type SpecAvailability, specAvailability } from '../spec-availability.js';
+import {
+  isRecord,
+  type SpecAvailability,
+  specAvailability,
+  specLoader,
+  validatorCache,
+} from '../spec-documents.js';
 import { resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -59,14 +64,14 @@ export function jiraSpecAvailable(path: string = DEFAULT_JIRA_SPEC_PATH): JiraSp
   return specAvailability('Jira platform REST description', path, loadJiraSpec);
 }
 
-const loaded = new Map<string, JiraPlatformSpec>();
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
 
 /** Parses the OpenAPI 3 description once per path (it is 2.4 MB). */
 export function loadJiraSpec(path: string = DEFAULT_JIRA_SPEC_PATH): JiraPlatformSpec {
-  const cached = loaded.get(path);
-  if (cached) return cached;
-  const document: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  return loadJiraSpecOnce(path);
+}
+
+const loadJiraSpecOnce = specLoader((document, path): JiraPlatformSpec => {
   if (
     !isRecord(document) ||
     typeof document.openapi !== 'string' ||
@@ -120,10 +125,8 @@ export function loadJiraSpec(path: string = DEFAULT_JIRA_SPEC_PATH): JiraPlatfor
       });
     }
   }
-  const spec: JiraPlatformSpec = { path, operations, components };
-  loaded.set(path, spec);
-  return spec;
-}
+  return { path, operations, components };
+});
 
 /**
  * The operation a request is for: the path template that matches with the most literal segments,
@@ -283,7 +286,7 @@ function withoutPrototypes(value: unknown): unknown {
 
 type Mode = 'request' | 'response';
 const SPEC_ID = 'jira-platform.json';
-const validators = new WeakMap<JiraPlatformSpec, Map<string, ValidateFunction>>();
+const validators = validatorCache<JiraPlatformSpec>();
 const ajvs = new WeakMap<JiraPlatformSpec, Record<Mode, Ajv>>();
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object on some
@@ -325,17 +328,10 @@ function newAjv(spec: JiraPlatformSpec, mode: Mode): Ajv {
 }
 
 function compiled(spec: JiraPlatformSpec, key: string, schema: unknown, mode: Mode): ValidateFunction {
-  let cache = validators.get(spec);
-  if (!cache) {
-    cache = new Map();
-    validators.set(spec, cache);
-  }
-  const cached = cache.get(key);
-  if (cached) return cached;
   // Operation schemas point at `#/components/...` of the whole document, which is registered as SPEC_ID.
-  const validate = ajvFor(spec, mode).compile(rebaseRefs(isRecord(schema) ? schema : {}) as object);
-  cache.set(key, validate);
-  return validate;
+  return validators(spec, key, () =>
+    ajvFor(spec, mode).compile(rebaseRefs(isRecord(schema) ? schema : {}) as object),
+  );
 }
 
 function rebaseRefs(node: unknown): unknown {
@@ -418,8 +414,4 @@ function safeDecode(value: string): string {
   } catch {
     return value;
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

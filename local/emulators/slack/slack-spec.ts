@@ -1,5 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { type SpecAvailability, specAvailability } from '../spec-availability.js';
+import {
+  isRecord,
+  type SpecAvailability,
+  specAvailability,
+  specLoader,
+  validatorCache,
+} from '../spec-documents.js';
 import { resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 
@@ -62,13 +67,12 @@ export function slackSpecAvailable(path: string = DEFAULT_SLACK_SPEC_PATH): Slac
   return specAvailability('Slack Web API description', path, loadSlackSpec);
 }
 
-const loaded = new Map<string, SlackWebSpec>();
-
 /** Parses the OpenAPI 2 description once per path (it is 1.2 MB). */
 export function loadSlackSpec(path: string = DEFAULT_SLACK_SPEC_PATH): SlackWebSpec {
-  const cached = loaded.get(path);
-  if (cached) return cached;
-  const document: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  return loadSlackSpecOnce(path);
+}
+
+const loadSlackSpecOnce = specLoader((document, path): SlackWebSpec => {
   if (!isRecord(document) || document.swagger !== '2.0' || !isRecord(document.paths)) {
     throw new Error('not an OpenAPI 2 (swagger 2.0) document with paths');
   }
@@ -107,10 +111,8 @@ export function loadSlackSpec(path: string = DEFAULT_SLACK_SPEC_PATH): SlackWebS
     methods.set(method, spec);
   }
   const definitions = isRecord(document.definitions) ? document.definitions : {};
-  const result: SlackWebSpec = { path, methods, definitions };
-  loaded.set(path, result);
-  return result;
-}
+  return { path, methods, definitions };
+});
 
 /**
  * Problems with a call against the method's documented parameters; empty when it conforms.
@@ -189,17 +191,14 @@ export function documentedErrors(method: string, spec: SlackWebSpec = loadSlackS
 
 // ---- internals ----------------------------------------------------------------------------
 
-const validators = new WeakMap<SlackWebSpec, Map<string, ValidateFunction>>();
+const validators = validatorCache<SlackWebSpec>();
 const ajvs = new WeakMap<SlackWebSpec, Ajv>();
 
 function compiledSchema(spec: SlackWebSpec, key: string, schema: unknown): ValidateFunction {
-  let cache = validators.get(spec);
-  if (!cache) {
-    cache = new Map();
-    validators.set(spec, cache);
-  }
-  const cached = cache.get(key);
-  if (cached) return cached;
+  return validators(spec, key, () => compileSchema(spec, schema));
+}
+
+function compileSchema(spec: SlackWebSpec, schema: unknown): ValidateFunction {
   let ajv = ajvs.get(spec);
   if (!ajv) {
     // Not strict: the description carries keywords ajv's strict mode refuses (e.g. `title` next
@@ -210,11 +209,9 @@ function compiledSchema(spec: SlackWebSpec, key: string, schema: unknown): Valid
     ajvs.set(spec, ajv);
   }
   // The schemas point at `#/definitions/...` of the whole document; give each its own copy.
-  const validate = ajv.compile(
+  return ajv.compile(
     itemsListsAsAnyOf({ ...(isRecord(schema) ? schema : {}), definitions: spec.definitions }) as object,
   );
-  cache.set(key, validate);
-  return validate;
 }
 
 /**
@@ -288,8 +285,4 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
   return typeof value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
