@@ -9,10 +9,8 @@ import type { APIGatewayProxyEventV2, SNSEvent } from 'aws-lambda';
 import { type AckOverrides, createAckHandler } from '../lambdas/ack/wiring.js';
 import { createJiraWebhookHandler } from '../lambdas/jira-webhook/wiring.js';
 import { createWorkerHandler, type WorkerOverrides } from '../lambdas/worker/wiring.js';
-import {
-  createRequestTable,
-  DynamoDbRequestStore,
-} from '../shared/adapters/dynamodb/dynamodb-request-store.js';
+import { DynamoDbRequestStore } from '../shared/adapters/dynamodb/dynamodb-request-store.js';
+import { createRequestTable } from '../shared/adapters/dynamodb/request-table.js';
 import { SnsEventPublisher } from '../shared/adapters/sns/sns-event-publisher.js';
 import { attributesOf, parseTopicCommand, type TopicCommand } from '../shared/messages/commands.js';
 import type { Clock } from '../shared/ports/clock.js';

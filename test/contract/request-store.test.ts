@@ -10,11 +10,11 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynaliteHandle, startDynalite } from '../../local/dynalite.js';
 import { freePort } from '../../local/free-port.js';
+import { DynamoDbRequestStore } from '../../shared/adapters/dynamodb/dynamodb-request-store.js';
 import {
   createRequestTable,
-  DynamoDbRequestStore,
   REQUEST_TABLE_DEFINITION,
-} from '../../shared/adapters/dynamodb/dynamodb-request-store.js';
+} from '../../shared/adapters/dynamodb/request-table.js';
 import type { AccessRequest } from '../../shared/domain/access-request.js';
 import {
   type NewAuditEvent,

@@ -1,15 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
-import {
-  CreateTableCommand,
-  type CreateTableCommandInput,
-  type DynamoDBClient,
-  waitUntilTableExists,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
-  type NativeAttributeValue,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
@@ -26,20 +20,36 @@ import {
   StaleStateError,
   StoreUnavailableError,
 } from '../../ports/request-store.js';
+import {
+  applyChanges,
+  CHANGE_KEYS,
+  describeError,
+  isConditionFailed,
+  isTransient,
+  stored,
+  UpdateBuilder,
+} from './expressions.js';
+import {
+  AUDIT_PREFIX,
+  type AuditItem,
+  COMMAND_SK,
+  type CommandItem,
+  type RawItem,
+  REQUEST_SK,
+  REQUEST_TABLE_INDEXES,
+  type RequestItem,
+  auditSk,
+  requestKey,
+  requestPk,
+  requesterPk,
+  SLOT_SK,
+  type SlotItem,
+  sortKey,
+  statePk,
+} from './request-table.js';
 
 /*
- * Single-table design (every write is one conditional single-item write: no transactions, so
- * the store also runs on dynalite):
- *
- *   pk                 sk                    what
- *   REQ#<requestId>    REQUEST               the AccessRequest, plus auditSequence and lastAudit
- *   REQ#<requestId>    AUDIT#<0000000001>    one audit event, immutable once written
- *   CMD#<commandId>    COMMAND               which request a command made (deduplication)
- *   SLOT#<slot>        SLOT                  the request holding an open slot
- *
- *   GSI byRequester: requesterPk USER#<team>#<user>, requesterSk <createdAt>#<requestId>
- *   GSI byState:     statePk STATE#<state>,        stateSk <updatedAt>#<requestId>
- * Only request items carry the GSI attributes, so both indexes hold requests and nothing else.
+ * The request store on the table of ./request-table.ts.
  *
  * Audit events and lost writes: an event is written in two steps, because without transactions
  * the request and its audit item cannot change together. The conditional UpdateItem that changes
@@ -67,128 +77,12 @@ import {
  * no appendAudit() came before it.
  */
 
-const REQUEST_SK = 'REQUEST';
-const COMMAND_SK = 'COMMAND';
-const SLOT_SK = 'SLOT';
-type RawItem = Record<string, NativeAttributeValue>;
-const AUDIT_PREFIX = 'AUDIT#';
-
-export const REQUEST_TABLE_INDEXES = { byRequester: 'byRequester', byState: 'byState' } as const;
-
-/** Keys, indexes and billing of the request table, for tests, the local stack and CDK alike. */
-export const REQUEST_TABLE_DEFINITION = {
-  AttributeDefinitions: [
-    { AttributeName: 'pk', AttributeType: 'S' },
-    { AttributeName: 'sk', AttributeType: 'S' },
-    { AttributeName: 'requesterPk', AttributeType: 'S' },
-    { AttributeName: 'requesterSk', AttributeType: 'S' },
-    { AttributeName: 'statePk', AttributeType: 'S' },
-    { AttributeName: 'stateSk', AttributeType: 'S' },
-  ],
-  KeySchema: [
-    { AttributeName: 'pk', KeyType: 'HASH' },
-    { AttributeName: 'sk', KeyType: 'RANGE' },
-  ],
-  GlobalSecondaryIndexes: [
-    {
-      IndexName: REQUEST_TABLE_INDEXES.byRequester,
-      KeySchema: [
-        { AttributeName: 'requesterPk', KeyType: 'HASH' },
-        { AttributeName: 'requesterSk', KeyType: 'RANGE' },
-      ],
-      // ALL: a listing returns whole requests without a GetItem per row.
-      Projection: { ProjectionType: 'ALL' },
-    },
-    {
-      IndexName: REQUEST_TABLE_INDEXES.byState,
-      KeySchema: [
-        { AttributeName: 'statePk', KeyType: 'HASH' },
-        { AttributeName: 'stateSk', KeyType: 'RANGE' },
-      ],
-      Projection: { ProjectionType: 'ALL' },
-    },
-  ],
-  BillingMode: 'PAY_PER_REQUEST',
-} satisfies Omit<CreateTableCommandInput, 'TableName'>;
-
-/** Creates the request table (tolerating one that exists) and waits until it is ACTIVE. */
-export async function createRequestTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await client.send(new CreateTableCommand({ ...REQUEST_TABLE_DEFINITION, TableName: tableName }));
-  } catch (error) {
-    // A second local-stack start, or a race with another test worker: the table is what we want.
-    if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
-  }
-  // The waiter checks once before its first delay, so an emulator's instantly ACTIVE table costs no wait.
-  await waitUntilTableExists({ client, maxWaitTime: 300 }, { TableName: tableName });
-}
-
 export interface DynamoDbRequestStoreOptions {
   /** A plain client: the store wraps it in a document client with its own marshalling options. */
   readonly client: DynamoDBClient;
   readonly tableName: string;
   readonly clock: Clock;
 }
-
-interface RequestItem extends AccessRequest {
-  readonly pk: string;
-  readonly sk: typeof REQUEST_SK;
-  readonly entity: 'request';
-  readonly requesterPk: string;
-  readonly requesterSk: string;
-  readonly statePk: string;
-  readonly stateSk: string;
-  /** The sequence of lastAudit: the number of audit events recorded so far. */
-  readonly auditSequence: number;
-  readonly lastAudit: NewAuditEvent;
-}
-
-interface AuditItem extends AuditEvent {
-  readonly pk: string;
-  readonly sk: string;
-  readonly entity: 'audit';
-}
-
-interface CommandItem {
-  readonly pk: string;
-  readonly sk: typeof COMMAND_SK;
-  readonly entity: 'command';
-  readonly commandId: string;
-  readonly requestId: string;
-  readonly recordedAt: string;
-}
-
-interface SlotItem {
-  readonly pk: string;
-  readonly sk: typeof SLOT_SK;
-  readonly entity: 'slot';
-  readonly slot: string;
-  readonly requestId: string;
-  readonly claimedAt: string;
-}
-
-const requestPk = (requestId: string) => `REQ#${requestId}`;
-const requestKey = (requestId: string) => ({ pk: requestPk(requestId), sk: REQUEST_SK }) as const;
-const auditSk = (sequence: number) => `${AUDIT_PREFIX}${String(sequence).padStart(10, '0')}`;
-const requesterPk = (team: string, user: string) => `USER#${team}#${user}`;
-const statePk = (state: RequestState) => `STATE#${state}`;
-// The id breaks ties between equal timestamps, so a page boundary never splits them ambiguously.
-const sortKey = (timestamp: string, requestId: string) => `${timestamp}#${requestId}`;
-
-// A Record, so a field added to RequestChanges does not compile until it is listed here.
-const CHANGE_FIELDS: Record<keyof RequestChanges, true> = {
-  ticket: true,
-  slack: true,
-  eligibleVia: true,
-  rejectionReason: true,
-  requester: true,
-  lease: true,
-  notified: true,
-  approvals: true,
-  decision: true,
-  effects: true,
-};
-const CHANGE_KEYS = Object.keys(CHANGE_FIELDS) as (keyof RequestChanges)[];
 
 // A claim that loses to a holder which then releases is retried; this bounds a pathological churn.
 const MAX_CLAIM_ATTEMPTS = 5;
@@ -228,24 +122,11 @@ export class DynamoDbRequestStore implements RequestStore {
       auditSequence: 1,
       lastAudit: audit,
     };
-    try {
-      await this.call('create', () =>
-        this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: item,
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!isConditionFailed(error)) throw error;
+    if (!(await this.putIfAbsent('create', item))) {
       const existing = await this.readRequest(requestId);
       // Requests are never deleted, so the item that failed the condition is still there.
       if (!existing) {
-        throw new StoreUnavailableError(`request ${requestId} exists but could not be read back`, {
-          cause: error,
-        });
+        throw new StoreUnavailableError(`request ${requestId} exists but could not be read back`);
       }
       await this.putLastAudit(existing);
       return { created: false, request: toRequest(existing) };
@@ -383,20 +264,7 @@ export class DynamoDbRequestStore implements RequestStore {
   ): Promise<{ first: boolean; requestId: string }> {
     const key = { pk: `CMD#${commandId}`, sk: COMMAND_SK } as const;
     const item: CommandItem = { ...key, entity: 'command', commandId, requestId, recordedAt: this.now() };
-    try {
-      await this.call('rememberCommand', () =>
-        this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: item,
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
-      );
-      return { first: true, requestId };
-    } catch (error) {
-      if (!isConditionFailed(error)) throw error;
-    }
+    if (await this.putIfAbsent('rememberCommand', item)) return { first: true, requestId };
     const existing = (await this.getItem('rememberCommand', key)) as CommandItem | undefined;
     // Command records are never deleted, so the one that failed the condition is still there.
     if (!existing)
@@ -408,21 +276,9 @@ export class DynamoDbRequestStore implements RequestStore {
     const key = { pk: `SLOT#${slot}`, sk: SLOT_SK } as const;
     for (let attempt = 1; attempt <= MAX_CLAIM_ATTEMPTS; attempt++) {
       const item: SlotItem = { ...key, entity: 'slot', slot, requestId, claimedAt: this.now() };
-      try {
-        await this.call('claimOpenSlot', () =>
-          this.db.send(
-            new PutCommand({
-              TableName: this.tableName,
-              Item: item,
-              ConditionExpression: 'attribute_not_exists(pk) OR requestId = :requestId',
-              ExpressionAttributeValues: { ':requestId': requestId },
-            }),
-          ),
-        );
+      // Ours already (a redelivery) counts as claimed.
+      if (await this.putIfAbsent('claimOpenSlot', item, { orHeldBy: requestId }))
         return { holder: requestId };
-      } catch (error) {
-        if (!isConditionFailed(error)) throw error;
-      }
       const holder = (await this.getItem('claimOpenSlot', key)) as SlotItem | undefined;
       if (holder) return { holder: holder.requestId };
       // Released between our put and our read: the slot is free again, so try once more.
@@ -502,19 +358,38 @@ export class DynamoDbRequestStore implements RequestStore {
       sk: auditSk(event.sequence),
       entity: 'audit',
     };
+    // Not written when it exists: by the first attempt, or by a healing conflict, with the same content.
+    await this.putIfAbsent('putAudit', item);
+  }
+
+  /**
+   * Puts an item unless one with its key exists (or, with `orHeldBy`, exists for another request):
+   * true when written, false when the condition kept it out. The store's one kind of insert.
+   */
+  private async putIfAbsent(
+    operation: string,
+    item: RawItem,
+    options: { orHeldBy?: string } = {},
+  ): Promise<boolean> {
     try {
-      await this.call('putAudit', () =>
+      await this.call(operation, () =>
         this.db.send(
           new PutCommand({
             TableName: this.tableName,
             Item: item,
-            ConditionExpression: 'attribute_not_exists(pk)',
+            ...(options.orHeldBy === undefined
+              ? { ConditionExpression: 'attribute_not_exists(pk)' }
+              : {
+                  ConditionExpression: 'attribute_not_exists(pk) OR requestId = :requestId',
+                  ExpressionAttributeValues: { ':requestId': options.orHeldBy },
+                }),
           }),
         ),
       );
+      return true;
     } catch (error) {
-      // Written before (by the first attempt, or by a healing conflict): its content is the same.
       if (!isConditionFailed(error)) throw error;
+      return false;
     }
   }
 
@@ -598,63 +473,6 @@ export class DynamoDbRequestStore implements RequestStore {
   }
 }
 
-/** Collects SET clauses with placeholder names and values, so reserved words (state…) are safe. */
-class UpdateBuilder {
-  private readonly clauses: string[] = [];
-  private readonly names: Record<string, string> = {};
-  private readonly values: Record<string, unknown> = {};
-
-  /** Attribute names here are this file's own identifiers, so `#name` is a valid, unique placeholder. */
-  name(attribute: string): string {
-    const placeholder = `#${attribute}`;
-    this.names[placeholder] = attribute;
-    return placeholder;
-  }
-
-  value(value: unknown): string {
-    const placeholder = `:v${Object.keys(this.values).length}`;
-    this.values[placeholder] = value;
-    return placeholder;
-  }
-
-  set(attribute: string, value: unknown): void {
-    this.clauses.push(`${this.name(attribute)} = ${this.value(value)}`);
-  }
-
-  increment(attribute: string): void {
-    const name = this.name(attribute);
-    this.clauses.push(`${name} = ${name} + ${this.value(1)}`);
-  }
-
-  toInput(condition: string) {
-    return {
-      UpdateExpression: `SET ${this.clauses.join(', ')}`,
-      ConditionExpression: condition,
-      ExpressionAttributeNames: this.names,
-      ExpressionAttributeValues: this.values,
-    };
-  }
-}
-
-function applyChanges(update: UpdateBuilder, changes: RequestChanges | undefined): void {
-  if (!changes) return;
-  // The type already forbids identity fields; this keeps a cast or a spread object from sneaking one in.
-  const unknown = Object.keys(changes).filter((key) => !Object.hasOwn(CHANGE_FIELDS, key));
-  if (unknown.length > 0) throw new TypeError(`a request change cannot set ${unknown.join(', ')}`);
-  for (const key of CHANGE_KEYS) {
-    const value = changes[key];
-    if (value !== undefined) update.set(key, value);
-  }
-  if (changes.requester) {
-    update.set('requesterPk', requesterPk(changes.requester.slackTeamId, changes.requester.slackUserId));
-  }
-}
-
-/** Drops undefined members, which the marshaller removes too, so stored and given values compare equal. */
-function stored(value: unknown): unknown {
-  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
-}
-
 function changesApplied(current: AccessRequest, changes: RequestChanges): boolean {
   return CHANGE_KEYS.every(
     (key) => changes[key] === undefined || isDeepStrictEqual(stored(current[key]), stored(changes[key])),
@@ -689,54 +507,4 @@ function toAuditEvent(item: AuditItem): AuditEvent {
 
 function lastAuditEvent(item: RequestItem): AuditEvent {
   return { ...item.lastAudit, requestId: item.requestId, sequence: item.auditSequence };
-}
-
-function isConditionFailed(error: unknown): boolean {
-  // By name: a second copy of the SDK in the bundle would defeat instanceof.
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
-}
-
-const TRANSIENT_NAMES = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'ReplicatedWriteConflictException',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-
-const TRANSIENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETDOWN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-]);
-
-/** Throttling, 5xx and network failures; never validation, missing tables or our own bugs. */
-function isTransient(error: unknown, depth = 0): boolean {
-  if (!(error instanceof Error) || depth > 3) return false;
-  if (TRANSIENT_NAMES.has(error.name)) return true;
-  const { $metadata, code } = error as { $metadata?: { httpStatusCode?: number }; code?: unknown };
-  if (($metadata?.httpStatusCode ?? 0) >= 500) return true;
-  if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
-  // Node's happy-eyeballs connect reports one error per address tried.
-  if (error instanceof AggregateError && error.errors.some((inner) => isTransient(inner, depth + 1)))
-    return true;
-  return isTransient(error.cause, depth + 1);
-}
-
-function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const { code } = error as { code?: unknown };
-  return [error.name, typeof code === 'string' ? code : undefined, error.message].filter(Boolean).join(': ');
 }
