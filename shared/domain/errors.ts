@@ -1,4 +1,4 @@
-import type { ActorRole, LifecycleEvent, RequestState } from './lifecycle.js';
+import type { ActorRole, LifecycleEvent } from './lifecycle.js';
 
 /**
  * Every refusal the domain can make. Messages are written for the person who caused them
@@ -25,17 +25,6 @@ export class DurationError extends DomainError {
   }
 }
 
-export class IllegalTransitionError extends DomainError {
-  readonly code = 'lifecycle.illegal_transition';
-
-  constructor(
-    readonly from: RequestState,
-    readonly event: LifecycleEvent,
-  ) {
-    super(`a request that is ${from} cannot be ${describeEvent(event)}`);
-  }
-}
-
 export class ActorNotAllowedError extends DomainError {
   readonly code = 'lifecycle.actor_not_allowed';
 
@@ -54,20 +43,4 @@ export class InvalidRequestIdError extends DomainError {
   constructor(readonly input: string) {
     super(`"${input}" is not a request id; it looks like REQ-0K2M9Q7X (REQ- and 8 letters or digits)`);
   }
-}
-
-function describeEvent(event: LifecycleEvent): string {
-  const pastTense: Record<LifecycleEvent, string> = {
-    open: 'opened for approval',
-    reject: 'rejected',
-    approve: 'approved',
-    deny: 'denied',
-    cancel: 'cancelled',
-    time_out: 'timed out',
-    grant: 'granted',
-    fail: 'marked failed',
-    expire: 'expired',
-    revoke: 'revoked',
-  };
-  return pastTense[event];
 }

@@ -1,5 +1,5 @@
 import type { AccessRequest, AuditEvent } from '../domain/access-request.js';
-import type { LifecycleEvent, RequestState } from '../domain/lifecycle.js';
+import type { ActorRole, LifecycleEvent, RequestState } from '../domain/lifecycle.js';
 
 export type NewAuditEvent = Omit<AuditEvent, 'requestId' | 'sequence'>;
 
@@ -23,6 +23,8 @@ export type RequestChanges = Partial<
 /** A lifecycle event to apply; where it leads is the lifecycle's to say, not the caller's. */
 export interface LifecycleMove {
   readonly event: LifecycleEvent;
+  /** Who causes it, as the lifecycle table names them; a role that may never cause `event` is refused. */
+  readonly by: ActorRole;
   readonly changes?: RequestChanges;
   readonly audit: NewAuditEvent;
   readonly expectedVersion?: number;

@@ -34,6 +34,7 @@ export async function cancelRequest(deps: CancelDeps, command: RequestCancel): P
   try {
     cancelled = await deps.store.transition(request.requestId, {
       event: 'cancel',
+      by: 'requester',
       changes: {
         decision: { outcome: 'cancelled', channel: 'slack', actorId: command.actor.userId, at: now },
         effects: {},

@@ -155,6 +155,7 @@ async function deny(
   const reason = command.reason?.trim() || undefined;
   let denied = await deps.store.transition(request.requestId, {
     event: 'deny',
+    by: 'approver',
     changes: {
       decision: {
         outcome: 'denied',
@@ -213,6 +214,7 @@ async function approve(
   if (approvals.length + 1 >= required) {
     let approved = await deps.store.transition(request.requestId, {
       event: 'approve',
+      by: 'approver',
       // Computed from this version's approvals: a concurrent change makes it recompute.
       expectedVersion: request.version,
       changes: {

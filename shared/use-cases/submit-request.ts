@@ -254,6 +254,7 @@ async function reject(
   try {
     rejected = await deps.store.transition(request.requestId, {
       event: 'reject',
+      by: 'system',
       changes: { rejectionReason: reason.kind, ...(requester ? { requester } : {}) },
       audit: {
         at: deps.clock.now().toISOString(),
@@ -305,6 +306,7 @@ async function openTicket(deps: SubmitDeps, request: AccessRequest): Promise<Acc
   try {
     return await deps.store.transition(request.requestId, {
       event: 'open',
+      by: 'system',
       changes: { ticket: { key: ticket.key, url: ticket.url } },
       audit: {
         at: deps.clock.now().toISOString(),

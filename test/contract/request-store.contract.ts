@@ -7,6 +7,7 @@ import {
   type Transition,
   TRANSITIONS,
 } from '../../shared/domain/lifecycle.js';
+import { ActorNotAllowedError } from '../../shared/domain/errors.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import { type NewAuditEvent, type RequestStore, StaleStateError } from '../../shared/ports/request-store.js';
 
@@ -115,6 +116,7 @@ export function requestStoreContract(name: string, setup: () => Promise<RequestS
     function moveFor(transition: Transition, request: AccessRequest, actor = actorFor(transition, request)) {
       return {
         event: transition.event,
+        by: transition.actors[0]!,
         audit: {
           at: now(),
           action: transition.event,
@@ -290,7 +292,9 @@ export function requestStoreContract(name: string, setup: () => Promise<RequestS
         const before = await snapshot(denied.requestId);
         const audit = { at: now(), action: 'approve', actor: APPROVER, channel: 'slack' } as const;
 
-        const error = await staleErrorOf(store().transition(denied.requestId, { event: 'approve', audit }));
+        const error = await staleErrorOf(
+          store().transition(denied.requestId, { event: 'approve', by: 'approver', audit }),
+        );
         expect(error.current).toMatchObject({ state: 'DENIED', version: denied.version });
         expect(await snapshot(denied.requestId)).toEqual(before);
       });
@@ -300,10 +304,27 @@ export function requestStoreContract(name: string, setup: () => Promise<RequestS
         const before = await snapshot(pending.requestId);
         const audit = { at: now(), action: 'promote', actor: SYSTEM, channel: 'system' } as const;
         await expect(
-          store().transition(pending.requestId, { event: 'promote' as LifecycleEvent, audit }),
+          store().transition(pending.requestId, { event: 'promote' as LifecycleEvent, by: 'system', audit }),
         ).rejects.toBeInstanceOf(TypeError);
         expect(await snapshot(pending.requestId)).toEqual(before);
       });
+
+      it.each([
+        ['approve', 'requester'],
+        ['open', 'approver'],
+        ['cancel', 'system'],
+      ] as const)(
+        'refuses %s by the %s, a role the lifecycle never lets do it, writing nothing',
+        async (event, by) => {
+          const pending = await inState('PENDING_APPROVAL');
+          const before = await snapshot(pending.requestId);
+          const audit = { at: now(), action: event, actor: SYSTEM, channel: 'system' } as const;
+          await expect(store().transition(pending.requestId, { event, by, audit })).rejects.toBeInstanceOf(
+            ActorNotAllowedError,
+          );
+          expect(await snapshot(pending.requestId)).toEqual(before);
+        },
+      );
 
       it('refuses a move of an unknown request with StaleStateError and no current request', async () => {
         const requestId = `REQ-${unique()}`;

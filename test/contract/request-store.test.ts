@@ -126,6 +126,7 @@ describe('DynamoDbRequestStore on dynalite', () => {
       await store.create(request, audit(clock, 'submit', { to: 'SUBMITTED' }));
       const opened = await store.transition(request.requestId, {
         event: 'open',
+        by: 'system',
         audit: audit(clock, 'open'),
       });
       await store.rememberCommand('cmd-1', request.requestId);
@@ -192,6 +193,7 @@ describe('DynamoDbRequestStore on dynalite', () => {
       const fault = failNext(client, isAuditPut, throttled);
       const move = {
         event: 'open',
+        by: 'system',
         changes: { ticket: { key: 'ACC-9', url: 'https://jira.example.test/browse/ACC-9' } },
         audit: audit(clock, 'open', { reason: 'ticket ACC-9' }),
       } as const;
@@ -259,13 +261,14 @@ describe('DynamoDbRequestStore on dynalite', () => {
       const request = newRequest(clock);
       await store.create(request, audit(clock, 'submit'));
       failNext(client, isAuditPut, () => new Error('Lambda killed between the two writes'));
-      const open = { event: 'open' } as const;
+      const open = { event: 'open', by: 'system' } as const;
 
       await expect(
         store.transition(request.requestId, { ...open, audit: audit(clock, 'open') }),
       ).rejects.toThrow(/killed/);
       const rejected = store.transition(request.requestId, {
         event: 'reject',
+        by: 'system',
         audit: audit(clock, 'reject'),
       });
       await expect(rejected).rejects.toBeInstanceOf(StaleStateError);
@@ -324,6 +327,7 @@ describe('DynamoDbRequestStore on dynalite', () => {
       );
       const move = {
         event: 'open',
+        by: 'system',
         audit: audit(clock, 'open'),
       } as const;
 

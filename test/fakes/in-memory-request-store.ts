@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { AccessRequest, AuditEvent } from '../../shared/domain/access-request.js';
-import { type RequestState, transitionFor } from '../../shared/domain/lifecycle.js';
+import { type RequestState, transitionBy } from '../../shared/domain/lifecycle.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import {
   type LifecycleMove,
@@ -48,7 +48,7 @@ export class InMemoryRequestStore implements RequestStore {
   }
 
   async transition(requestId: string, move: LifecycleMove): Promise<AccessRequest> {
-    const { from, to } = transitionFor(move.event);
+    const { from, to } = transitionBy(move.event, move.by);
     const audit: NewAuditEvent = { ...move.audit, from, to };
     const stored = this.requests.get(requestId);
     if (!stored) throw new StaleStateError(requestId, undefined);

@@ -10,7 +10,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { AccessRequest, AuditEvent } from '../../domain/access-request.js';
-import { type RequestState, transitionFor } from '../../domain/lifecycle.js';
+import { type RequestState, transitionBy } from '../../domain/lifecycle.js';
 import type { Clock } from '../../ports/clock.js';
 import {
   type LifecycleMove,
@@ -141,7 +141,7 @@ export class DynamoDbRequestStore implements RequestStore {
   }
 
   async transition(requestId: string, move: LifecycleMove): Promise<AccessRequest> {
-    const { from, to } = transitionFor(move.event);
+    const { from, to } = transitionBy(move.event, move.by);
     const audit: NewAuditEvent = { ...move.audit, from, to };
     const now = this.now();
     const update = new UpdateBuilder();
