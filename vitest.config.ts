@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 // because the machine is small and both take seconds to boot.
 export default defineConfig({
   test: {
+    // Metrics are asserted where they matter (spies); their EMF lines would only clutter the output.
+    env: { POWERTOOLS_METRICS_DISABLED: 'true' },
     projects: [
       {
         test: {

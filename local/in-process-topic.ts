@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SNSEvent } from 'aws-lambda';
 import { attributesOf, type TopicCommand } from '../shared/messages/commands.js';
-import { type EventPublisher, PublishFailedError } from '../shared/ports/event-publisher.js';
+import { contractChecked, type EventPublisher, PublishFailedError } from '../shared/ports/event-publisher.js';
 import { snsLambdaEvent } from './emulators/sns/lambda-event.js';
 
 export type TopicSubscriber = (event: SNSEvent) => Promise<void>;
@@ -58,6 +58,7 @@ export class InProcessTopic implements EventPublisher {
   }
 
   async publish(command: TopicCommand): Promise<void> {
+    contractChecked(command);
     if (this.failures > 0) {
       this.failures -= 1;
       throw new PublishFailedError(command.type, {

@@ -3,11 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { APIGatewayProxyEventV2, SNSEvent } from 'aws-lambda';
 import { type AckOverrides, createAckHandler } from '../lambdas/ack/wiring.js';
-import { createJiraWebhookHandler } from '../lambdas/jira-webhook/wiring.js';
+import { createJiraWebhookHandler, type JiraWebhookOverrides } from '../lambdas/jira-webhook/wiring.js';
 import { createWorkerHandler, type WorkerOverrides } from '../lambdas/worker/wiring.js';
 import { DynamoDbRequestStore } from '../shared/adapters/dynamodb/dynamodb-request-store.js';
 import { createRequestTable } from '../shared/adapters/dynamodb/request-table.js';
@@ -58,6 +59,8 @@ export interface LocalStackOptions {
   readonly topic?: 'in-process' | 'sns';
   /** Lambda's asynchronous retries of a worker invocation that threw (2 in AWS). */
   readonly redeliverOnError?: number;
+  /** Where the Lambdas count what operators alarm on; default Powertools Metrics. */
+  readonly metrics?: Metrics;
 }
 
 /** The access topic as the stack's users see it, whichever carries it. */
@@ -100,6 +103,8 @@ export interface LocalStack {
   store(): DynamoDbRequestStore;
   /** A new ack container, with overrides. */
   ackWith(overrides?: AckOverrides): AckHandler;
+  /** A new jira-webhook container (nothing cached yet), with overrides. */
+  jiraWebhookWith(overrides?: JiraWebhookOverrides): JiraWebhookHandler;
   /** A new worker container on the current table, with port or environment overrides. */
   worker(overrides?: WorkerOverrides, env?: Readonly<Record<string, string>>): WorkerHandler;
   /** Subscribes `handler` (a fresh default worker when omitted) in place of the current one. */
@@ -212,11 +217,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const ackWith = (overrides: AckOverrides = {}) =>
       createAckHandler(ackEnv, { clock, logger: logger('ack'), ...publisher, ...overrides });
-    const jiraWebhook = createJiraWebhookHandler(jiraWebhookEnv, {
-      clock,
-      logger: logger('jira-webhook'),
-      ...publisher,
-    });
+    const jiraWebhookWith = (overrides: JiraWebhookOverrides = {}) =>
+      createJiraWebhookHandler(jiraWebhookEnv, {
+        clock,
+        logger: logger('jira-webhook'),
+        ...publisher,
+        ...(options.metrics ? { metrics: options.metrics } : {}),
+        ...overrides,
+      });
+    const jiraWebhook = jiraWebhookWith();
     const webhookServer: LoopbackServer = await serveFunctionUrl('jira-webhook', jiraWebhook);
     stops.push(() => webhookServer.close());
     const webhookRegistration = {
@@ -267,6 +276,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       store: () =>
         new DynamoDbRequestStore({ client: dynamoClient, tableName: workerEnv.REQUESTS_TABLE!, clock }),
       ackWith,
+      jiraWebhookWith,
       worker,
       subscribeWorker,
       snsEvent: (command) => {

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { JiraTicketTracker } from '../../shared/adapters/jira/jira-ticket-tracker.js';
@@ -12,7 +13,10 @@ import { secretValue } from '../../shared/config/secrets.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { EventPublisher } from '../../shared/ports/event-publisher.js';
 import type { TicketTracker } from '../../shared/ports/ticket-tracker.js';
-import { intakeJiraStatusChange } from '../../shared/use-cases/jira-decision-intake.js';
+import {
+  intakeJiraStatusChange,
+  type JiraIntakeOutcome,
+} from '../../shared/use-cases/jira-decision-intake.js';
 import { jiraWebhookEnvSchema } from './config.js';
 
 export type JiraWebhookHandler = (
@@ -24,6 +28,7 @@ export type JiraWebhookHandler = (
 export interface JiraWebhookOverrides {
   readonly clock?: Clock;
   readonly logger?: Logger;
+  readonly metrics?: Metrics;
   readonly publisher?: EventPublisher;
   readonly tickets?: TicketTracker;
 }
@@ -36,6 +41,8 @@ export function createJiraWebhookHandler(
   const config = parseEnv('the jira-webhook Lambda', jiraWebhookEnvSchema, env);
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.logger ?? new Logger({ serviceName: 'jit-access-jira-webhook' });
+  const metrics =
+    overrides.metrics ?? new Metrics({ namespace: 'jit-access', serviceName: 'jit-access-jira-webhook' });
 
   const parts = (async () => {
     const [catalog, secret, token, apiToken] = await Promise.all([
@@ -77,25 +84,70 @@ export function createJiraWebhookHandler(
       return { statusCode: verified.statusCode, body: '' };
     }
     const parsed = parseJiraStatusChange(verified.rawBody, verified.identifier);
-    const outcome = parsed.ok
+    const outcome: WebhookOutcome = parsed.ok
       ? await intakeJiraStatusChange({ catalog, tickets, publisher, clock }, parsed.change)
-      : ({ kind: 'ignored', why: parsed.why } as const);
-    logger.info('webhook handled', {
-      outcome: outcome.kind,
-      via: verified.via,
-      ...(verified.identifier ? { webhookIdentifier: verified.identifier } : {}),
-      ...(outcome.kind === 'queued'
-        ? {
-            requestId: outcome.command.requestId,
-            decision: outcome.command.decision,
-            commandId: outcome.command.commandId,
-          }
-        : { why: outcome.why }),
-    });
-    // Jira retries a 5xx with the same identifier; everything else is final.
-    if (outcome.kind === 'retry_later') return { statusCode: 503, body: '' };
-    return { statusCode: outcome.kind === 'queued' ? 202 : 204, body: '' };
+      : { kind: 'ignored', why: parsed.why };
+    logOutcome(logger, metrics, outcome, verified);
+    return { statusCode: STATUS_FOR[outcome.kind], body: '' };
   };
+}
+
+/**
+ * What Jira is answered for each outcome. Jira retries 408, 409, 425, 429 and any 5xx (up to five
+ * times, same identifier); every other answer is final.
+ */
+type WebhookOutcome = JiraIntakeOutcome | { kind: 'ignored'; why: string };
+
+const STATUS_FOR: Record<WebhookOutcome['kind'], number> = {
+  queued: 202,
+  ignored: 204,
+  // A change the contract cannot carry: final, since Jira would send the same body again.
+  malformed: 422,
+  // Jira refused jit-access's own calls (token, permission, project): final; an operator fixes it.
+  tracker_refused: 424,
+  retry_later: 503,
+};
+
+function logOutcome(
+  logger: Logger,
+  metrics: Metrics,
+  outcome: WebhookOutcome,
+  verified: { via: string; identifier?: string },
+): void {
+  const delivery = {
+    via: verified.via,
+    ...(verified.identifier ? { webhookIdentifier: verified.identifier } : {}),
+  };
+  switch (outcome.kind) {
+    case 'queued':
+      return logger.info('webhook handled', {
+        outcome: outcome.kind,
+        ...delivery,
+        requestId: outcome.command.requestId,
+        decision: outcome.command.decision,
+        commandId: outcome.command.commandId,
+      });
+    case 'ignored':
+    case 'retry_later':
+      return logger.info('webhook handled', { outcome: outcome.kind, ...delivery, why: outcome.why });
+    case 'malformed':
+      return logger.warn('webhook refused: the change breaks the topic contract', {
+        outcome: outcome.kind,
+        ...delivery,
+        fields: outcome.fields,
+      });
+    case 'tracker_refused':
+      // Every decision made in Jira is lost until this is fixed: loud, counted, alarmed on.
+      logger.error('Jira refused jit-access for good; fix the setting', {
+        outcome: outcome.kind,
+        ...delivery,
+        status: outcome.status,
+        setting: outcome.setting,
+      });
+      metrics.addMetric('JiraRefusedOwnCall', MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+      return;
+  }
 }
 
 async function optionalSecret(

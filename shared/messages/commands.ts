@@ -156,20 +156,29 @@ export function parseTopicCommand(message: string, attributes?: Partial<CommandA
   } catch (error) {
     throw new InvalidCommandError('the message is not JSON', [], { cause: error });
   }
-  const result = topicCommandSchema.safeParse(json);
+  const command = checkTopicCommand(json);
+  if (attributes?.type !== undefined && attributes.type !== command.type) {
+    throw new InvalidCommandError('the type attribute does not match the body', [
+      `attribute ${attributes.type}, body ${command.type}`,
+    ]);
+  }
+  if (attributes?.version !== undefined && attributes.version !== String(command.version)) {
+    throw new InvalidCommandError('the version attribute does not match the body', [
+      `attribute ${attributes.version}, body ${command.version}`,
+    ]);
+  }
+  return command;
+}
+
+/**
+ * The command exactly as the contract allows it, or InvalidCommandError listing each problem by
+ * field (never by value): what every publisher checks before anything reaches the topic.
+ */
+export function checkTopicCommand(value: unknown): TopicCommand {
+  const result = topicCommandSchema.safeParse(value);
   if (!result.success) {
     const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new InvalidCommandError('the message is not a valid command', issues);
-  }
-  if (attributes?.type !== undefined && attributes.type !== result.data.type) {
-    throw new InvalidCommandError('the type attribute does not match the body', [
-      `attribute ${attributes.type}, body ${result.data.type}`,
-    ]);
-  }
-  if (attributes?.version !== undefined && attributes.version !== String(result.data.version)) {
-    throw new InvalidCommandError('the version attribute does not match the body', [
-      `attribute ${attributes.version}, body ${result.data.version}`,
-    ]);
   }
   return result.data;
 }

@@ -1,6 +1,10 @@
-import type { TopicCommand } from '../messages/commands.js';
+import { checkTopicCommand, InvalidCommandError, type TopicCommand } from '../messages/commands.js';
 
-/** Queues a command for the worker. Resolves only once the topic has accepted it. */
+/**
+ * Queues a command for the worker. Resolves only once the topic has accepted it. A command that
+ * breaks the topic's contract is refused with CommandRefusedError and nothing is published: the
+ * worker would drop it, and the person who acted would have been told it was queued.
+ */
 export interface EventPublisher {
   publish(command: TopicCommand): Promise<void>;
 }
@@ -36,5 +40,28 @@ export class PublishRejectedError extends EventPublisherError {
     options?: { cause?: unknown },
   ) {
     super(`the ${commandType} command was refused by the topic (${code})`, commandType, options);
+  }
+}
+
+/** The command breaks the topic's contract (`issues` name fields, never values): nothing was published. */
+export class CommandRefusedError extends EventPublisherError {
+  constructor(
+    commandType: TopicCommand['type'],
+    readonly issues: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`the ${commandType} command breaks the topic contract: ${issues.join('; ')}`, commandType, options);
+  }
+}
+
+/** `command` as the contract allows it, or CommandRefusedError: what every publisher does first. */
+export function contractChecked(command: TopicCommand): TopicCommand {
+  try {
+    return checkTopicCommand(command);
+  } catch (error) {
+    if (error instanceof InvalidCommandError) {
+      throw new CommandRefusedError(command.type, error.issues, { cause: error });
+    }
+    throw error;
   }
 }

@@ -101,13 +101,35 @@ export class TicketTrackerError extends Error {
 /** Jira is down, rate limiting beyond our patience, or answering 5xx: retry the whole command later. */
 export class TrackerUnavailableError extends TicketTrackerError {}
 
-/** Jira refused what we sent (400/401/403/404): retrying will not help; an operator must act. */
+/**
+ * Jira refused what we sent (400/401/403/404/410): retrying will not help; an operator must act,
+ * and `setting` says on what.
+ */
 export class TrackerRejectedError extends TicketTrackerError {
+  readonly setting: string;
+
   constructor(
     message: string,
     readonly status: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; setting?: string },
   ) {
     super(message, options);
+    this.setting = options?.setting ?? rejectionSetting(status);
+  }
+}
+
+/** What an operator changes when Jira refuses jit-access's own calls with `status`. */
+export function rejectionSetting(status: number): string {
+  switch (status) {
+    case 401:
+      return 'JIRA_EMAIL and JIRA_API_TOKEN: Jira does not accept them (a revoked or expired API token, or another account)';
+    case 403:
+      return "the Jira permissions of JIRA_EMAIL's account in the catalog's project (Browse projects, Create issues, Transition issues, Add comments)";
+    case 404:
+      return "the catalog's jira.projectKey and JIRA_BASE_URL, and whether JIRA_EMAIL's account may browse that project";
+    case 410:
+      return 'the jit-access version: Jira retired an API it calls; upgrade jit-access';
+    default:
+      return "the catalog's jira settings (project, issue type, statuses): Jira refused the request as sent";
   }
 }

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Catalog } from '../config/catalog-schema.js';
 import { COMMAND_VERSION, type RequestDecided } from '../messages/commands.js';
 import type { Clock } from '../ports/clock.js';
-import { type EventPublisher, EventPublisherError } from '../ports/event-publisher.js';
+import { CommandRefusedError, type EventPublisher, EventPublisherError } from '../ports/event-publisher.js';
 import {
   type TicketStatusChange,
   type TicketTracker,
-  TrackerUnavailableError,
+  TicketTrackerError,
+  TrackerRejectedError,
 } from '../ports/ticket-tracker.js';
 
 export interface JiraIntakeDeps {
@@ -20,7 +21,11 @@ export type JiraIntakeOutcome =
   | { kind: 'queued'; command: RequestDecided }
   | { kind: 'ignored'; why: IgnoredWhy }
   /** Jira or the topic could not be reached: answer 5xx so Jira delivers it again. */
-  | { kind: 'retry_later'; why: string };
+  | { kind: 'retry_later'; why: string }
+  /** The change cannot make a valid command (a status name longer than the contract allows…). */
+  | { kind: 'malformed'; fields: readonly string[] }
+  /** Jira refused jit-access's own calls for good: an operator must change `setting`. */
+  | { kind: 'tracker_refused'; status: number; setting: string };
 
 export type IgnoredWhy =
   'not_a_decision_status' | 'own_change' | 'ticket_not_found' | 'not_a_request_ticket' | 'status_moved_on';
@@ -67,11 +72,18 @@ export async function intakeJiraStatusChange(
     await deps.publisher.publish(command);
     return { kind: 'queued', command };
   } catch (error) {
+    if (error instanceof CommandRefusedError) {
+      return {
+        kind: 'malformed',
+        fields: [...new Set(error.issues.map((issue) => issue.split(':')[0] ?? issue))],
+      };
+    }
     if (error instanceof EventPublisherError)
       return { kind: 'retry_later', why: 'the topic refused the command' };
-    if (error instanceof TrackerUnavailableError) {
-      return { kind: 'retry_later', why: 'Jira could not be read' };
+    if (error instanceof TrackerRejectedError) {
+      return { kind: 'tracker_refused', status: error.status, setting: error.setting };
     }
+    if (error instanceof TicketTrackerError) return { kind: 'retry_later', why: 'Jira could not be read' };
     throw error;
   }
 }

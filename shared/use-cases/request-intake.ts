@@ -3,7 +3,7 @@ import type { RequestId } from '../domain/request-id.js';
 import type { ValidatedRequest } from '../domain/request-validation.js';
 import { COMMAND_VERSION, type SlackActor, type TopicCommand } from '../messages/commands.js';
 import type { Clock } from '../ports/clock.js';
-import { type EventPublisher, EventPublisherError } from '../ports/event-publisher.js';
+import { CommandRefusedError, type EventPublisher, EventPublisherError } from '../ports/event-publisher.js';
 
 /** Where in Slack a command came from, for the worker to answer there. */
 export interface SlackOrigin {
@@ -18,7 +18,12 @@ export interface IntakeDeps {
   readonly newRequestId: () => RequestId;
 }
 
-export type IntakeOutcome<T> = { queued: true; value: T } | { queued: false };
+/** Why nothing was queued: the topic was out of reach, or what Slack sent cannot make a valid command. */
+export type NotQueued =
+  | { readonly queued: false; readonly why: 'unavailable' }
+  | { readonly queued: false; readonly why: 'malformed'; readonly fields: readonly string[] };
+
+export type IntakeOutcome<T> = { queued: true; value: T } | NotQueued;
 
 // A user who submits the same thing twice within this window meant it once. A repeat that
 // straddles two windows is still caught by the worker's one-open-request-per-level rule.
@@ -82,7 +87,11 @@ async function publishOrReport<T>(
     await deps.publisher.publish(command);
     return { queued: true, value };
   } catch (error) {
-    if (error instanceof EventPublisherError) return { queued: false };
+    if (error instanceof CommandRefusedError) {
+      // The field names only: the values are what a buggy or hostile client sent.
+      return { queued: false, why: 'malformed', fields: [...new Set(error.issues.map(fieldOf))] };
+    }
+    if (error instanceof EventPublisherError) return { queued: false, why: 'unavailable' };
     throw error;
   }
 }
@@ -148,4 +157,8 @@ export function queueSlackDecision(
 
 function envelope(deps: Pick<IntakeDeps, 'clock'>, commandId: string) {
   return { version: COMMAND_VERSION, commandId, issuedAt: deps.clock.now().toISOString() };
+}
+
+function fieldOf(issue: string): string {
+  return issue.split(':')[0] ?? issue;
 }

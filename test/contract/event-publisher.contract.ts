@@ -2,6 +2,7 @@ import type { SNSEventRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_VERSION, parseTopicCommand, type TopicCommand } from '../../shared/messages/commands.js';
 import {
+  CommandRefusedError,
   type EventPublisher,
   PublishFailedError,
   PublishRejectedError,
@@ -67,6 +68,30 @@ export function eventPublisherContract(
       const ids = (await subject.delivered()).map((r) => commandIn(r).commandId);
       for (const command of commands) expect(ids.filter((id) => id === command.commandId)).toHaveLength(1);
     });
+
+    it.each([
+      ['an empty user id', { actor: { kind: 'slack', userId: '', teamId: 'T0JITTEAM' } }, 'actor.userId'],
+      [
+        'a user id that is a list',
+        { actor: { kind: 'slack', userId: ['U0ALICE01'], teamId: 'T0JITTEAM' } },
+        'actor.userId',
+      ],
+      ['no team id', { actor: { kind: 'slack', userId: 'U0ALICE01' } }, 'actor.teamId'],
+      ['a response_url that is not a URL', { responseUrl: 42 }, 'responseUrl'],
+      ['a field the contract does not have', { extra: true }, '(root)'],
+    ])(
+      'refuses a command with %s (CommandRefusedError naming the field) and delivers nothing',
+      async (_case, change, field) => {
+        const subject = await setup();
+        const command = { ...contractCommand(), ...change } as unknown as TopicCommand;
+        const error = await subject.publisher.publish(command).catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(CommandRefusedError);
+        expect((error as CommandRefusedError).issues.join('\n')).toContain(field);
+        expect((error as CommandRefusedError).message).not.toContain('U0ALICE01');
+        const ids = (await subject.delivered()).map((r) => commandIn(r).commandId);
+        expect(ids).not.toContain(command.commandId);
+      },
+    );
 
     it('fails with PublishFailedError when the topic cannot take it now, and delivers nothing', async () => {
       const subject = await setup();

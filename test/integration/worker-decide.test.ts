@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { jiraWebhookEvent } from '../../local/function-url.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { blockActions, slashCommand, viewSubmission } from '../../local/slack/signed-request.js';
@@ -29,6 +30,7 @@ const PEOPLE = decisionPeople(ad);
 let clockNow = new Date('2026-11-21T10:00:00Z');
 const clock = { now: () => clockNow };
 const logLines: string[] = [];
+const metrics = new Metrics({ namespace: 'jit-access-test' });
 let stack: LocalStack;
 // Set once the stack is up; the tests below read them as they read any emulator.
 let slack: LocalStack['slack'];
@@ -44,6 +46,7 @@ beforeAll(async () => {
     clock,
     topic: 'sns',
     logger: (service) => captureLogs(service, logLines),
+    metrics,
   });
   ({ slack, jira } = stack);
 }, 60_000);
@@ -55,6 +58,7 @@ afterAll(async () => {
 beforeEach(async () => {
   clockNow = new Date('2026-11-21T10:00:00Z');
   logLines.length = 0;
+  vi.restoreAllMocks();
   await stack.reset();
 });
 
@@ -496,6 +500,57 @@ describe('the jira-webhook Lambda', () => {
     expect(reply.statusCode).toBe(202);
     await settle();
     expect((await store().get(requestId))?.state).toBe('APPROVED');
+  });
+
+  const signedWebhook = (body: string) =>
+    webhookEvent(body, {
+      'x-hub-signature': jiraWebhookSignature(stack.webhookSecret, body),
+      'x-atlassian-webhook-identifier': randomUUID(),
+    });
+
+  it.each([
+    ['getCurrentUser', 401, 'JIRA_API_TOKEN'],
+    ['getCurrentUser', 403, 'Jira permissions'],
+    ['getIssue', 403, 'Jira permissions'],
+    ['getIssue', 400, "catalog's jira settings"],
+    ['getIssue', 410, 'upgrade jit-access'],
+    ['getCurrentUser', 404, 'jira.projectKey'],
+  ] as const)(
+    'Jira answering its %s with %i: 424 (final, not retried), the setting to fix logged and counted, nothing queued',
+    async (operation, status, setting) => {
+      const { requestId, body } = await capturedApproval();
+      const before = stack.topic.published().length;
+      const counted = vi.spyOn(metrics, 'addMetric');
+      jira.failNext(operation, { status, times: 5 });
+      // A cold container: its own account id is not cached yet, so /myself is asked.
+      const reply = await stack.jiraWebhookWith()(signedWebhook(body), {});
+      expect(reply.statusCode).toBe(424);
+      expect(stack.topic.published()).toHaveLength(before);
+      expect(counted).toHaveBeenCalledWith('JiraRefusedOwnCall', 'Count', 1);
+      const line = logLines.find((l) => l.includes('Jira refused jit-access for good'));
+      expect(line).toContain(setting);
+      expect(line).not.toContain(jira.credentials.apiToken);
+      expect((await store().get(requestId))?.state).toBe('PENDING_APPROVAL');
+    },
+  );
+
+  it('Jira unreachable for its own calls: 503, so Jira delivers the webhook again', async () => {
+    const { body } = await capturedApproval();
+    jira.failNext('getCurrentUser', { status: 503, times: 5 });
+    expect((await stack.jiraWebhookWith()(signedWebhook(body), {})).statusCode).toBe(503);
+  });
+
+  it('a signed change whose status name is longer than the contract allows: 422, nothing queued', async () => {
+    const { requestId, body } = await capturedApproval();
+    const before = stack.topic.published().length;
+    const long = body.replace('"fromString":"To Do"', `"fromString":"${'T'.repeat(300)}"`);
+    expect(long).not.toBe(body);
+    const reply = await stack.jiraWebhook(signedWebhook(long), {});
+    expect(reply.statusCode).toBe(422);
+    expect(stack.topic.published()).toHaveLength(before);
+    expect(logLines.join('\n')).toContain('jira.fromStatus');
+    expect(logLines.join('\n')).not.toContain('T'.repeat(300));
+    expect((await store().get(requestId))?.state).toBe('PENDING_APPROVAL');
   });
 
   it('acts once on the same webhook delivered three times', async () => {

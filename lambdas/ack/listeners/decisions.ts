@@ -39,7 +39,7 @@ export function registerDecisions(app: App, deps: ListenerDeps): void {
       action.action_ts,
     );
     await respond({
-      ...(outcome.queued ? commandQueuedReply('approve', requestId) : notQueuedReply()),
+      ...(outcome.queued ? commandQueuedReply('approve', requestId) : notQueuedReply(outcome)),
       replace_original: false,
     });
   });
@@ -85,7 +85,7 @@ export function registerDecisions(app: App, deps: ListenerDeps): void {
     if (!outcome.queued) {
       return ack({
         response_action: 'errors',
-        errors: { [DENY_REASON_BLOCK_ID]: notQueuedReply().text.replace(/^:warning: /, '') },
+        errors: { [DENY_REASON_BLOCK_ID]: notQueuedReply(outcome).text.replace(/^:warning: /, '') },
       });
     }
     return ack();

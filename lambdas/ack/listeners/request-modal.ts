@@ -46,7 +46,7 @@ export function registerRequestModal(app: App, deps: ListenerDeps): void {
     if (!outcome.queued) {
       return ack({
         response_action: 'errors',
-        errors: { [JUSTIFICATION_BLOCK_ID]: notQueuedReply().text.replace(/^:warning: /, '') },
+        errors: { [JUSTIFICATION_BLOCK_ID]: notQueuedReply(outcome).text.replace(/^:warning: /, '') },
       });
     }
     return ack({

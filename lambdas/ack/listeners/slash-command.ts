@@ -54,12 +54,12 @@ export function registerSlashCommand(app: App, deps: ListenerDeps): void {
         return ack(
           outcome.queued
             ? submittedReply(outcome.value.requestId, intent.request, catalog)
-            : notQueuedReply(),
+            : notQueuedReply(outcome),
         );
       }
       case 'cancel': {
         const outcome = await queueCancel(deps, origin, intent.requestId);
-        return ack(outcome.queued ? commandQueuedReply('cancel', intent.requestId) : notQueuedReply());
+        return ack(outcome.queued ? commandQueuedReply('cancel', intent.requestId) : notQueuedReply(outcome));
       }
       case 'revoke':
         return ack(notAvailableYetReply('revoke', intent.requestId));
@@ -75,7 +75,7 @@ export function registerSlashCommand(app: App, deps: ListenerDeps): void {
           { requestId: intent.requestId, decision: intent.kind, ...(reason ? { reason } : {}) },
           command.trigger_id,
         );
-        return ack(outcome.queued ? commandQueuedReply(intent.kind, intent.requestId) : notQueuedReply());
+        return ack(outcome.queued ? commandQueuedReply(intent.kind, intent.requestId) : notQueuedReply(outcome));
       }
     }
   });

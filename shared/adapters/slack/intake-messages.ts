@@ -2,6 +2,7 @@ import type { Catalog } from '../../config/catalog-schema.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { RequestId } from '../../domain/request-id.js';
 import type { ValidatedRequest } from '../../domain/request-validation.js';
+import type { NotQueued } from '../../use-cases/request-intake.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 
 /** What a slash command's HTTP answer carries: a message only the person who typed it sees. */
@@ -97,7 +98,13 @@ export function notAvailableYetReply(action: 'revoke' | 'extend', requestId: Req
 }
 
 /** Said whenever the topic refused a command: nothing happened, and the user must know it. */
-export function notQueuedReply(): EphemeralReply {
+export function notQueuedReply(failure: NotQueued = { queued: false, why: 'unavailable' }): EphemeralReply {
+  if (failure.why === 'malformed') {
+    const fields = failure.fields.map((field) => `\`${escapeMrkdwn(field)}\``).join(', ');
+    return ephemeral(
+      `:warning: Nothing was queued: what Slack sent for this is incomplete or malformed (${fields}), so jit-access cannot act on it. Your request was *not* received. Try again from Slack's own client; if it keeps happening, tell the platform team.`,
+    );
+  }
   return ephemeral(
     ':warning: Nothing was queued: jit-access could not reach its queue just now. Your request was *not* received; please run the command again in a minute. If it keeps failing, tell the platform team.',
   );

@@ -1,6 +1,7 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { attributesOf, type TopicCommand } from '../../messages/commands.js';
 import {
+  contractChecked,
   type EventPublisher,
   type EventPublisherError,
   PublishFailedError,
@@ -23,6 +24,7 @@ export class SnsEventPublisher implements EventPublisher {
   }
 
   async publish(command: TopicCommand): Promise<void> {
+    contractChecked(command);
     const attributes = attributesOf(command);
     try {
       await this.options.client.send(

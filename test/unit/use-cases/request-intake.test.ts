@@ -3,6 +3,8 @@ import type { RequestId } from '../../../shared/domain/request-id.js';
 import { parseTopicCommand, type TopicCommand } from '../../../shared/messages/commands.js';
 import { type EventPublisher, PublishFailedError } from '../../../shared/ports/event-publisher.js';
 import { submitAccessRequest } from '../../../shared/use-cases/request-intake.js';
+import { InProcessTopic } from '../../../local/in-process-topic.js';
+
 describe('submitAccessRequest', () => {
   const origin = {
     actor: { kind: 'slack' as const, userId: 'U0ALICE', teamId: 'T0TEAM', userName: 'alice' },
@@ -82,7 +84,22 @@ describe('submitAccessRequest', () => {
     };
     expect(await submitAccessRequest(deps(failing), request, origin, 'slash_command')).toEqual({
       queued: false,
+      why: 'unavailable',
     });
+  });
+
+  it.each([
+    ['an empty user id', { ...origin.actor, userId: '' }, ['requester.userId']],
+    ['a team id that is a list', { ...origin.actor, teamId: ['T0TEAM', 'T0OTHER'] }, ['requester.teamId']],
+  ])('queues nothing for %s, and says which field was wrong', async (_case, actor, fields) => {
+    const topic = new InProcessTopic();
+    const malformed = { ...origin, actor: actor as unknown as typeof origin.actor };
+    expect(await submitAccessRequest(deps(topic), request, malformed, 'slash_command')).toEqual({
+      queued: false,
+      why: 'malformed',
+      fields,
+    });
+    expect(topic.published()).toEqual([]);
   });
 
   it('does not swallow programming errors as "not queued"', async () => {
