@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { checkSlackBody } from '../../shared/adapters/slack/payload-gate.js';
 import { verifySlackRequest } from '../../shared/adapters/slack/request-verification.js';
 import { systemClock } from '../../shared/adapters/system-clock.js';
 import { parseEnv } from '../../shared/config/env.js';
@@ -71,6 +72,11 @@ export function createAckHandler(
     if (!verified.ok) {
       logger.warn('request refused', { status: verified.statusCode, reason: verified.reason });
       return { statusCode: verified.statusCode, body: '' };
+    }
+    const shape = checkSlackBody(verified.rawBody);
+    if (!shape.ok) {
+      logger.warn('request refused', { status: 400, reason: shape.reason });
+      return { statusCode: 400, body: '' };
     }
     // Bolt gets the body as verified: decoded, with a content type it recognises exactly.
     const headers = { ...event.headers, 'content-type': 'application/x-www-form-urlencoded' };
