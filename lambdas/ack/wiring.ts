@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { lowerCaseHeaders } from '../../shared/adapters/http-headers.js';
 import { checkSlackBody } from '../../shared/adapters/slack/payload-gate.js';
 import { verifySlackRequest } from '../../shared/adapters/slack/request-verification.js';
 import { systemClock } from '../../shared/adapters/system-clock.js';
@@ -78,8 +79,12 @@ export function createAckHandler(
       logger.warn('request refused', { status: 400, reason: shape.reason });
       return { statusCode: 400, body: '' };
     }
-    // Bolt gets the body as verified: decoded, with a content type it recognises exactly.
-    const headers = { ...event.headers, 'content-type': 'application/x-www-form-urlencoded' };
+    // Bolt gets the body as verified: decoded, with a content type it recognises exactly, under
+    // lower-cased names (it takes the first name that matches in any case).
+    const headers = {
+      ...lowerCaseHeaders(event.headers),
+      'content-type': 'application/x-www-form-urlencoded',
+    };
     return (await slackApp())({ ...event, body: verified.rawBody, isBase64Encoded: false, headers }, context);
   };
 }

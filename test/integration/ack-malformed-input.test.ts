@@ -211,3 +211,29 @@ describe('ack Lambda: a command that would break the topic contract is answered,
     expect(answers.join('\n')).toContain('actor.userId');
   });
 });
+
+describe('ack Lambda: headers', () => {
+  it('takes header names in any case, as API Gateway v1 events carry them', async () => {
+    const event = stack.signed(
+      slashCommand({
+        text: 'orders read 1h INC-1 checking rows',
+        userId: PEOPLE.alice.slackId,
+        teamId: TEAM,
+        channelId: 'C0INCIDENT',
+      }),
+    );
+    const capitalised = Object.fromEntries(
+      Object.entries(event.headers).map(([name, value]) => [
+        name.replace(/(^|-)([a-z])/g, (_m, dash: string, letter: string) => dash + letter.toUpperCase()),
+        value,
+      ]),
+    );
+    // A proxy that adds a charset, under the capitalised name only.
+    capitalised['Content-Type'] = 'application/x-www-form-urlencoded; charset=utf-8';
+    expect(capitalised).toHaveProperty('X-Slack-Signature');
+    const reply = await stack.ack({ ...event, headers: capitalised }, {});
+    await stack.settle();
+    expect(reply.statusCode).toBe(200);
+    expect(stack.topic.published().map((c) => c.type)).toEqual(['request.submitted']);
+  });
+});

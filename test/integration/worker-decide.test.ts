@@ -553,6 +553,27 @@ describe('the jira-webhook Lambda', () => {
     expect((await store().get(requestId))?.state).toBe('PENDING_APPROVAL');
   });
 
+  it('takes header names in any case, and never logs a header value that is oversized or odd', async () => {
+    const { requestId, body } = await capturedApproval();
+    const reply = await stack.jiraWebhook(
+      {
+        ...webhookEvent(body, {}),
+        headers: {
+          'Content-Type': 'application/json; charset=utf-8',
+          'X-Hub-Signature': jiraWebhookSignature(stack.webhookSecret, body),
+          'X-Atlassian-Webhook-Identifier': 'x'.repeat(20_000),
+          'User-Agent': 'y'.repeat(20_000),
+        },
+      },
+      {},
+    );
+    expect(reply.statusCode).toBe(202);
+    await settle();
+    expect((await store().get(requestId))?.state).toBe('APPROVED');
+    for (const line of logLines) expect(line.length).toBeLessThan(2_000);
+    expect(logLines.join('\n')).not.toContain('xxxxxxxx');
+  });
+
   it('acts once on the same webhook delivered three times', async () => {
     const { requestId, ticket } = await pendingRequest();
     jiraMove('frank', ticket, 'Approve');

@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { headerValue, loggableHeader } from '../http-headers.js';
 import type { HttpEvent } from '../slack/request-verification.js';
 
 export interface JiraWebhookPolicy {
@@ -34,10 +35,11 @@ export const DEFAULT_MAX_WEBHOOK_BYTES = 256 * 1024;
 const SIGNATURE_PATTERN = /^sha256=[0-9a-f]{64}$/i;
 
 function header(event: HttpEvent, name: string): string | undefined {
-  for (const [key, value] of Object.entries(event.headers ?? {}))
-    if (key.toLowerCase() === name) return value;
-  return undefined;
+  return headerValue(event.headers, name);
 }
+
+// Atlassian's identifiers are digits or a UUID; anything else is not used (logs, dedupe keys).
+const IDENTIFIER_SHAPE = /^[A-Za-z0-9._:-]+$/;
 
 /** `sha256=<hex>`: HMAC-SHA256 of the raw body with the webhook's secret (WebSub's method=signature). */
 export function jiraWebhookSignature(secret: string, body: string | Buffer): string {
@@ -67,7 +69,7 @@ export function verifyJiraWebhook(
   if (bytes.length > (policy.maxBodyBytes ?? DEFAULT_MAX_WEBHOOK_BYTES)) {
     return refuse(413, `body of ${bytes.length} bytes`);
   }
-  const identifier = header(event, JIRA_IDENTIFIER_HEADER)?.trim() || undefined;
+  const identifier = loggableHeader(header(event, JIRA_IDENTIFIER_HEADER), IDENTIFIER_SHAPE);
   const verified = (via: 'signature' | 'token'): VerifiedJiraWebhook => ({
     ok: true,
     rawBody: bytes.toString('utf8'),

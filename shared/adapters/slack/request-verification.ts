@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { headerValue } from '../http-headers.js';
 
 /** The parts of a Function URL / API Gateway v2 (or v1) event the gate reads. */
 export interface HttpEvent {
@@ -38,10 +39,7 @@ const DEFAULT_WINDOW_SECONDS = 300;
 const SIGNATURE_PATTERN = /^v0=[0-9a-f]{64}$/;
 
 function header(event: HttpEvent, name: string): string | undefined {
-  const headers = event.headers ?? {};
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === wanted) return value;
-  return undefined;
+  return headerValue(event.headers, name);
 }
 
 export function slackSignature(signingSecret: string, timestamp: string, body: string | Buffer): string {
