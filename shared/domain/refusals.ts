@@ -1,10 +1,18 @@
 import { commonName } from './dn.js';
 import type { RequestState } from './lifecycle.js';
 
+/**
+ * Why a Slack account may not act although it has an e-mail: a guest (single- or multi-channel),
+ * someone from another organisation in a shared (Slack Connect) channel, or an e-mail Slack has
+ * not confirmed. Anyone could otherwise borrow a colleague's directory account by its address.
+ */
+export type NonMemberReason = 'guest' | 'other_workspace' | 'unconfirmed_email';
+
 /** Why a decision or a cancellation was not taken, for the person who tried. */
 export type DecisionRefusal =
   | { kind: 'unknown_request' }
   | { kind: 'no_identity'; channel: 'slack' | 'jira' }
+  | { kind: 'not_member'; why: NonMemberReason }
   | { kind: 'no_account'; attribute: string }
   | { kind: 'ambiguous_account'; attribute: string }
   | { kind: 'disabled' }
@@ -18,6 +26,7 @@ export type DecisionRefusal =
 /** Why a request was not accepted; nothing else about the directory is ever told. */
 export type RejectionReason =
   | { kind: 'no_email' }
+  | { kind: 'not_member'; why: NonMemberReason }
   | { kind: 'no_account'; attribute: string }
   | { kind: 'ambiguous_account'; attribute: string }
   | { kind: 'disabled' }
@@ -51,6 +60,8 @@ export function explainRefusal(refusal: DecisionRefusal): string {
       return refusal.channel === 'slack'
         ? 'your Slack profile has no e-mail address I can match to a directory account. Ask your Slack admin to add it.'
         : 'your Atlassian profile does not show your e-mail address to jit-access, so I cannot match you to a directory account. Set your e-mail visibility to "Anyone" in your Atlassian profile, or decide with the buttons in Slack.';
+    case 'not_member':
+      return `${NON_MEMBER_WORDS[refusal.why]}, and only full members of this workspace with a confirmed e-mail may decide on access.`;
     case 'no_account':
       return `no directory account matches your ${refusal.attribute}. Ask IT to check your account.`;
     case 'ambiguous_account':
@@ -77,6 +88,8 @@ export function explainRejection(reason: RejectionReason): string {
   switch (reason.kind) {
     case 'no_email':
       return 'the Slack profile has no e-mail address to match to a directory account';
+    case 'not_member':
+      return `the Slack account may not request access: ${NON_MEMBER_WORDS[reason.why]}`;
     case 'no_account':
       return `no directory account matches the Slack profile's ${reason.attribute}`;
     case 'ambiguous_account':
@@ -89,6 +102,13 @@ export function explainRejection(reason: RejectionReason): string {
       return 'the database or level is no longer in the catalog';
   }
 }
+
+/** What each reason means, said to the person: "your Slack account is …". */
+export const NON_MEMBER_WORDS: Record<NonMemberReason, string> = {
+  guest: 'your Slack account is a guest account',
+  other_workspace: 'your Slack account belongs to another organisation (a shared channel)',
+  unconfirmed_email: 'your Slack account has an e-mail address Slack has not confirmed',
+};
 
 function groupNames(dns: readonly string[]): string {
   return dns.map(commonName).join(' or ');

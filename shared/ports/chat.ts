@@ -1,11 +1,20 @@
 import type { AccessRequest } from '../domain/access-request.js';
-import type { DecisionRefusal, RejectionReason } from '../domain/refusals.js';
+import type { DecisionRefusal, NonMemberReason, RejectionReason } from '../domain/refusals.js';
 
 /** Who a chat user is, as far as the chat platform knows. */
 export interface ChatIdentity {
-  /** The e-mail on the user's profile; undefined when the user is unknown, deleted or has none. */
-  emailOf(userId: string): Promise<string | undefined>;
+  /**
+   * Who a chat user is, as far as jit-access may trust it: a full member of the configured
+   * workspace with a confirmed e-mail, or why not. Only members may request or decide.
+   */
+  whoIs(userId: string): Promise<ChatPerson>;
 }
+
+export type ChatPerson =
+  | { readonly kind: 'member'; readonly email: string }
+  | { readonly kind: 'not_member'; readonly why: NonMemberReason }
+  /** Unknown, deactivated, a bot, or a member whose profile has no e-mail. */
+  | { readonly kind: 'no_email' };
 
 /**
  * A person a notice is for. `actedIn` is the channel where they just acted (clicked a button),

@@ -94,10 +94,14 @@ async function verifyApprover(
   if (actor.kind === 'slack' && actor.userId === request.requester.slackUserId)
     return { kind: 'own_request' };
 
-  const email =
-    actor.kind === 'slack'
-      ? await deps.identity.emailOf(actor.userId)
-      : await deps.tickets.accountEmail(actor.accountId);
+  let email: string | undefined;
+  if (actor.kind === 'slack') {
+    const person = await deps.identity.whoIs(actor.userId);
+    if (person.kind === 'not_member') return { kind: 'not_member', why: person.why };
+    email = person.kind === 'member' ? person.email : undefined;
+  } else {
+    email = await deps.tickets.accountEmail(actor.accountId);
+  }
   if (!email) return { kind: 'no_identity', channel: actor.kind };
   let user: DirectoryUser | undefined;
   try {

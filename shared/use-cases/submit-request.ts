@@ -184,8 +184,11 @@ async function verifyRequester(
   const level = findLevel(deps.catalog, command.target);
   if (!level) return reject(deps, command, request, { kind: 'unknown_level' });
 
-  const email = await deps.identity.emailOf(command.requester.userId);
-  if (!email) return reject(deps, command, request, { kind: 'no_email' });
+  const person = await deps.identity.whoIs(command.requester.userId);
+  if (person.kind === 'not_member')
+    return reject(deps, command, request, { kind: 'not_member', why: person.why });
+  if (person.kind === 'no_email') return reject(deps, command, request, { kind: 'no_email' });
+  const { email } = person;
   try {
     const user = await deps.directory.findUser(deps.lookupAttribute, email);
     if (!user) return reject(deps, command, request, { kind: 'no_account', attribute: deps.lookupAttribute });

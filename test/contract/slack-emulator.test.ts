@@ -21,6 +21,9 @@ import {
 const BOT_TOKEN = 'xoxb-test-token-contract';
 const TEAM = 'T0JITTEAM01';
 const ALICE = 'U0ALICE0001';
+const GUEST = 'U0GUEST0001';
+const OUTSIDER = 'U0OUTSIDE01';
+const UNCONFIRMED = 'U0UNCONF001';
 const BOB = 'U0BOB000001';
 const CAROL = 'U0CAROL0001';
 const HELPER_BOT = 'U0HELPBOT01';
@@ -121,6 +124,15 @@ beforeAll(async () => {
       { id: BOB, name: 'bob', realName: 'Bob Approver', email: 'bob@example.com', isAdmin: true },
       { id: CAROL, name: 'carol', realName: 'Carol Gone', email: 'carol@example.com', deleted: true },
       { id: HELPER_BOT, name: 'helper', realName: 'Helper', email: 'helper@example.com', isBot: true },
+      { id: GUEST, name: 'gus', realName: 'Gus Guest', email: 'gus@example.com', guest: 'single' },
+      {
+        id: OUTSIDER,
+        name: 'olga',
+        realName: 'Olga Other',
+        email: 'olga@other.example',
+        homeTeamId: 'T0OTHERORG',
+      },
+      { id: UNCONFIRMED, name: 'uma', realName: 'Uma New', email: 'uma@example.com', emailConfirmed: false },
     ],
     channels: [
       { id: APPROVERS, name: 'db-approvers', isPrivate: true, members: [BOB] },
@@ -203,6 +215,22 @@ describe('Slack emulator, driven by a real WebClient', () => {
       expect(user).not.toHaveProperty('locale');
       const withLocale = await client().users.info({ user: BOB, include_locale: true });
       expect(withLocale.user).toMatchObject({ id: BOB, is_admin: true, locale: 'en-US' });
+    });
+
+    it('marks guests, people of another organisation and unconfirmed e-mails as Slack does', async () => {
+      expect((await client().users.info({ user: GUEST })).user).toMatchObject({
+        is_restricted: true,
+        is_ultra_restricted: true,
+        team_id: TEAM,
+      });
+      expect((await client().users.info({ user: OUTSIDER })).user).toMatchObject({
+        is_restricted: false,
+        team_id: 'T0OTHERORG',
+      });
+      expect((await client().users.info({ user: UNCONFIRMED })).user).toMatchObject({
+        is_email_confirmed: false,
+      });
+      expect((await client().users.info({ user: ALICE })).user).not.toHaveProperty('is_email_confirmed');
     });
 
     it('still returns a deactivated user, marked deleted', async () => {
@@ -861,6 +889,17 @@ describe.skipIf(!spec)(
       ).toEqual(['views.open: parameter view must be a JSON-encoded object, got an array']);
       expect(validateSlackCall({ method: 'chat.nonsense', params: {} }, theSpec())).toEqual([
         'chat.nonsense: not a method in the Slack Web API description',
+      ]);
+    });
+
+    it("shows where the description is older than Slack: users.info's is_email_confirmed", async () => {
+      // Slack sends it (the node SDK types it); the archived description allows no such property.
+      await client().users.info({ user: UNCONFIRMED });
+      // Both variants of the user object (plain and enterprise) refuse the property.
+      expect(validateSlackResponse('users.info', lastCall('users.info').response.body, theSpec())).toEqual([
+        'users.info: response/user must NOT have additional properties',
+        'users.info: response/user must NOT have additional properties',
+        'users.info: response/user must match a schema in anyOf',
       ]);
     });
 

@@ -1,6 +1,7 @@
 import type { AccessRequest } from '../../shared/domain/access-request.js';
 import { normalizeDn } from '../../shared/domain/dn.js';
-import type { Announcement, ChatIdentity, Notice, Notifier } from '../../shared/ports/chat.js';
+import type { Announcement, ChatIdentity, ChatPerson, Notice, Notifier } from '../../shared/ports/chat.js';
+import type { NonMemberReason } from '../../shared/domain/refusals.js';
 import {
   AmbiguousUserError,
   type Directory,
@@ -175,11 +176,15 @@ export class FakeDirectory implements Directory {
   }
 }
 
-/** Slack user id → the e-mail on their profile. */
+/** Slack user id → the e-mail on their profile; `nonMembers` are guests, outsiders and the unconfirmed. */
 export class FakeChatIdentity implements ChatIdentity {
   readonly emails = new Map<string, string>();
+  readonly nonMembers = new Map<string, NonMemberReason>();
 
-  async emailOf(userId: string): Promise<string | undefined> {
-    return this.emails.get(userId);
+  async whoIs(userId: string): Promise<ChatPerson> {
+    const why = this.nonMembers.get(userId);
+    if (why) return { kind: 'not_member', why };
+    const email = this.emails.get(userId);
+    return email ? { kind: 'member', email } : { kind: 'no_email' };
   }
 }

@@ -218,6 +218,14 @@ describe('decisions: who may approve', () => {
     ['the requester (in an approver group)', 'alice', 'own_request', 'you cannot decide on your own request'],
     ['a user in no approver group', 'dave', 'not_approver', 'only members of db-approvers or eng-db-readers'],
     ['a disabled approver', 'carol', 'disabled', 'your directory account is disabled'],
+    ["a guest carrying an approver's e-mail", 'guest', 'not_member', 'your Slack account is a guest account'],
+    [
+      'someone from another organisation (Slack Connect)',
+      'outsider',
+      'not_member',
+      'belongs to another organisation',
+    ],
+    ['an account whose e-mail Slack has not confirmed', 'unconfirmed', 'not_member', 'has not confirmed'],
   ] as const)(
     'refuses a Slack approval by %s: still pending, told, recorded',
     async (_who, person, kind, text) => {

@@ -23,6 +23,28 @@ const SLACK_USERS = {
   dave: { id: 'U0DAVE001', name: 'dave', realName: 'Dave Nogroups', email: ad.users.noGroups.mail },
   erin: { id: 'U0ERIN001', name: 'erin', realName: 'Erin Twice', email: ad.users.duplicateMailA.mail },
   ghost: { id: 'U0GHOST01', name: 'ghost', realName: 'No Account', email: 'ghost@example.test' },
+  // Slack accounts that carry alice's e-mail but may not act: only their standing differs.
+  guest: {
+    id: 'U0GUEST01',
+    name: 'gus',
+    realName: 'Gus Guest',
+    email: ad.users.engineer.mail,
+    guest: 'single' as const,
+  },
+  outsider: {
+    id: 'U0OUTSID1',
+    name: 'olga',
+    realName: 'Olga Other',
+    email: ad.users.engineer.mail,
+    homeTeamId: 'T0OTHERORG',
+  },
+  unconfirmed: {
+    id: 'U0UNCONF1',
+    name: 'uma',
+    realName: 'Uma New',
+    email: ad.users.engineer.mail,
+    emailConfirmed: false,
+  },
 };
 
 let clockNow = new Date('2026-11-21T10:00:00Z');
@@ -158,7 +180,10 @@ describe('worker: eligibility on the real Active Directory', () => {
     ['a user in no group', 'dave', 'this level is granted to members of `eng-db-readers`'],
     ['a user whose e-mail matches two accounts', 'erin', 'more than one directory account matches'],
     ['a user with no directory account', 'ghost', "no directory account matches your Slack profile's mail"],
-  ] as const)('rejects %s: REJECTED, told why, no ticket', async (_what, user, message) => {
+    ['a guest account with an eligible e-mail', 'guest', 'your Slack account is a guest account'],
+    ['someone from another organisation (Slack Connect)', 'outsider', 'belongs to another organisation'],
+    ['an account whose e-mail Slack has not confirmed', 'unconfirmed', 'has not confirmed'],
+  ] as const)('rejects %s: REJECTED, told why, no ticket, recorded', async (_what, user, message) => {
     const command = submitted(user);
     await invoke(worker(), command);
     const stored = await store().get(command.requestId);
@@ -167,6 +192,7 @@ describe('worker: eligibility on the real Active Directory', () => {
     expect(dmsTo(user).map((m) => m.text)).toEqual([expect.stringContaining(message)]);
     expect(JSON.stringify(dmsTo(user))).not.toMatch(/OU=|DC=|LDAP|ldap/);
     expect(approverPosts(command.requestId)).toHaveLength(0);
+    expect((await store().auditTrail(command.requestId)).at(-1)).toMatchObject({ action: 'reject' });
   });
 
   it('accepts a user eligible only through a nested group', async () => {

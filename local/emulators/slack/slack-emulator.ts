@@ -76,6 +76,12 @@ export interface SlackUserFixture {
   isAdmin?: boolean;
   displayName?: string;
   tz?: string;
+  /** A guest: `multi` is_restricted (multi-channel), `single` is_ultra_restricted (single-channel). */
+  guest?: 'multi' | 'single';
+  /** Someone from another organisation in a shared (Slack Connect) channel: their own team id. */
+  homeTeamId?: string;
+  /** False: Slack has not confirmed the e-mail on the profile (`is_email_confirmed: false`). Default true. */
+  emailConfirmed?: boolean;
 }
 
 export interface SlackChannelFixture {
@@ -1062,7 +1068,7 @@ export class SlackEmulator {
     const tz = user.tz ?? 'Europe/London';
     return {
       id: user.id,
-      team_id: this.teamId,
+      team_id: user.homeTeamId ?? this.teamId,
       name: user.name,
       deleted: user.deleted ?? false,
       color: '9f69e7',
@@ -1077,11 +1083,14 @@ export class SlackEmulator {
             is_admin: user.isAdmin ?? false,
             is_owner: false,
             is_primary_owner: false,
-            is_restricted: false,
-            is_ultra_restricted: false,
+            is_restricted: user.guest === 'multi' || user.guest === 'single',
+            is_ultra_restricted: user.guest === 'single',
           }),
       is_bot: user.isBot ?? false,
       is_app_user: false,
+      // Slack sends is_email_confirmed (the node SDK's UsersInfoResponse has it), but its archived
+      // OpenAPI description does not allow it: sent here only when false, the case that matters.
+      ...(user.emailConfirmed === false && !user.isBot && !user.deleted ? { is_email_confirmed: false } : {}),
       updated: user.updated,
       ...(user.isBot || user.deleted ? {} : { has_2fa: false }),
       ...(includeLocale ? { locale: 'en-US' } : {}),

@@ -4,6 +4,7 @@ import { commonName } from '../../domain/dn.js';
 import {
   type DecisionRefusal,
   explainRefusal,
+  NON_MEMBER_WORDS,
   type RejectionReason,
   STATE_WORDS,
 } from '../../domain/refusals.js';
@@ -223,6 +224,8 @@ export function rejectionText(reason: RejectionReason): string {
   switch (reason.kind) {
     case 'no_email':
       return 'your Slack profile has no e-mail address I can match to a directory account. Ask your Slack admin to add it.';
+    case 'not_member':
+      return `${NON_MEMBER_WORDS[reason.why]}, and only full members of this workspace with a confirmed e-mail may request access. Ask someone who is to request it, or your Slack admin to change your account.`;
     case 'no_account':
       return `no directory account matches your Slack profile's ${reason.attribute}. Ask IT to check that your account has it set.`;
     case 'ambiguous_account':

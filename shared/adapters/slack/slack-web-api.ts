@@ -1,7 +1,8 @@
-import { ErrorCode, type WebAPICallError, WebClient } from '@slack/web-api';
+import { ErrorCode, type UsersInfoResponse, type WebAPICallError, WebClient } from '@slack/web-api';
 import {
   type ChatError,
   type ChatIdentity,
+  type ChatPerson,
   ChatRejectedError,
   ChatUnavailableError,
 } from '../../ports/chat.js';
@@ -23,6 +24,8 @@ export interface SlackWebApiOptions {
 export class SlackWebApi implements ChatIdentity {
   private readonly client: WebClient;
 
+  private workspaceId: Promise<string | undefined> | undefined;
+
   constructor(options: SlackWebApiOptions) {
     this.client = new WebClient(options.botToken, {
       ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
@@ -32,17 +35,35 @@ export class SlackWebApi implements ChatIdentity {
     });
   }
 
-  async emailOf(userId: string): Promise<string | undefined> {
+  async whoIs(userId: string): Promise<ChatPerson> {
+    let user: UsersInfoResponse['user'];
     try {
-      const result = await this.client.users.info({ user: userId });
-      const user = result.user;
-      // A deactivated user keeps their profile; they must not get access through it.
-      if (!user || user.deleted || user.is_bot) return undefined;
-      return user.profile?.email || undefined;
+      user = (await this.client.users.info({ user: userId })).user;
     } catch (error) {
-      if (platformError(error) === 'user_not_found') return undefined;
+      if (platformError(error) === 'user_not_found') return { kind: 'no_email' };
       throw chatError(error, 'users.info');
     }
+    // A deactivated user keeps their profile; they must not get access through it.
+    if (!user || user.deleted || user.is_bot) return { kind: 'no_email' };
+    if (user.is_restricted || user.is_ultra_restricted) return { kind: 'not_member', why: 'guest' };
+    // Someone from another organisation, reaching us through a shared (Slack Connect) channel.
+    if (user.team_id !== (await this.workspace())) return { kind: 'not_member', why: 'other_workspace' };
+    // Slack sends the flag for members; only an explicit false is known to be unconfirmed.
+    if (user.is_email_confirmed === false) return { kind: 'not_member', why: 'unconfirmed_email' };
+    const email = user.profile?.email;
+    return email ? { kind: 'member', email } : { kind: 'no_email' };
+  }
+
+  /** The workspace the bot token belongs to, asked once per container. */
+  private workspace(): Promise<string | undefined> {
+    this.workspaceId ??= this.client.auth.test().then(
+      (result) => result.team_id,
+      (error: unknown) => {
+        this.workspaceId = undefined;
+        throw chatError(error, 'auth.test');
+      },
+    );
+    return this.workspaceId;
   }
 
   async sendDirect(userId: string, message: ChatMessage): Promise<void> {

@@ -76,6 +76,24 @@ describe('submitRequest', () => {
     expect(trail.at(-1)?.reason).not.toMatch(/[`*<>]/);
   });
 
+  it.each(['guest', 'other_workspace', 'unconfirmed_email'] as const)(
+    'rejects a Slack account that is not a full member (%s): told why, recorded',
+    async (why) => {
+      const world = workerWorld();
+      world.identity.nonMembers.set(world.slackId('alice'), why);
+      const command = world.submitted('alice');
+      expect(await submitRequest(world.deps, command)).toMatchObject({
+        kind: 'rejected',
+        reason: 'not_member',
+      });
+      expect(world.notifier.notices).toEqual([
+        { kind: 'request.rejected', request: expect.anything(), reason: { kind: 'not_member', why } },
+      ]);
+      const trail = await world.store.auditTrail(command.requestId);
+      expect(trail.at(-1)).toMatchObject({ action: 'reject', reason: expect.stringContaining('not_member') });
+    },
+  );
+
   it('rejects a Slack profile without e-mail, and one no directory account matches', async () => {
     const world = workerWorld();
     world.identity.emails.delete(world.slackId('alice'));
