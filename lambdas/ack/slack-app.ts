@@ -3,6 +3,7 @@ import { App, AwsLambdaReceiver, LogLevel, type Logger as SlackLogger } from '@s
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Catalog } from '../../shared/config/catalog-schema.js';
 import type { IntakeDeps } from '../../shared/use-cases/request-intake.js';
+import { SLACK_CALL_DEADLINE_MS } from './deadlines.js';
 import { registerDecisions } from './listeners/decisions.js';
 import { registerGrantActions } from './listeners/grant-actions.js';
 import { registerRequestModal } from './listeners/request-modal.js';
@@ -42,6 +43,9 @@ export function createSlackApp(deps: SlackAppDeps): AwsHandler {
     clientOptions: {
       ...(deps.slackApiUrl ? { slackApiUrl: deps.slackApiUrl } : {}),
       retryConfig: { retries: 0 },
+      timeout: SLACK_CALL_DEADLINE_MS,
+      // respond() posts to the response_url with this fetch, which has no deadline of its own.
+      fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(SLACK_CALL_DEADLINE_MS) }),
     },
   });
 

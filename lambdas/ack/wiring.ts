@@ -10,6 +10,7 @@ import { createRequestIdGenerator } from '../../shared/domain/request-id.js';
 import type { Clock } from '../../shared/ports/clock.js';
 import type { EventPublisher } from '../../shared/ports/event-publisher.js';
 import { ackEnvSchema } from './config.js';
+import { PUBLISH_DEADLINE_MS } from './deadlines.js';
 import type { AwsHandler } from './slack-app.js';
 
 export interface AckOverrides {
@@ -104,7 +105,7 @@ function lazySnsPublisher(topicArn: string): EventPublisher {
           maxAttempts: 2,
           requestHandler: { connectionTimeout: 300, requestTimeout: 1000 },
         });
-        return new SnsEventPublisher({ client, topicArn });
+        return new SnsEventPublisher({ client, topicArn, timeoutMs: PUBLISH_DEADLINE_MS });
       })();
       return (await publisher).publish(command);
     },

@@ -316,7 +316,7 @@ describe('ack Lambda: the request form', () => {
 
   it('tells the user to retry when the trigger expired', async () => {
     const reply = await send(slash('', {}, { triggerId: '1234.5678.expired' }));
-    expect(reply.text).toContain('the form could not be opened');
+    expect(reply.text).toContain('the form did not open in time');
     expect(sns.published).toHaveLength(0);
   });
 

@@ -237,3 +237,46 @@ describe('ack Lambda: headers', () => {
     expect(stack.topic.published().map((c) => c.type)).toEqual(['request.submitted']);
   });
 });
+
+describe('ack Lambda: Slack slow to answer its own calls', () => {
+  // Slack shows the person an error for any answer later than 3 s, even for a queued command.
+  const SLACK_LIMIT_MS = 3_000;
+
+  it('a click whose response_url hangs is still answered in time, and the decision stays queued', async () => {
+    stack.slack.slowNext('response_url', 10_000);
+    const click = blockActions({
+      actions: [{ action_id: 'request.approve', value: 'REQ-0K2M9Q7X', type: 'button', action_ts: '1.2' }],
+      userId: PEOPLE.bob.slackId,
+      userName: 'bob',
+      teamId: TEAM,
+      channel: { id: APPROVERS },
+      message: { ts: '1.1' },
+      responseUrl: stack.slack.newResponseUrl(),
+    });
+    const started = Date.now();
+    const reply = await stack.ack(stack.signed(click), {});
+    expect(Date.now() - started).toBeLessThan(SLACK_LIMIT_MS);
+    expect(reply.statusCode).toBe(200);
+    expect(stack.topic.published().map((c) => c.type)).toEqual(['request.decided']);
+    expect(logLines.join('\n')).toContain('response_url answer failed');
+  });
+
+  it('views.open that answers too late: answered in time, without claiming the form did not open', async () => {
+    stack.slack.slowNext('views.open', 10_000);
+    const request = slashCommand({
+      text: '',
+      userId: PEOPLE.alice.slackId,
+      teamId: TEAM,
+      channelId: 'C0INCIDENT',
+      triggerId: stack.slack.issueTriggerId({ userId: PEOPLE.alice.slackId }),
+    });
+    const started = Date.now();
+    const reply = await stack.ack(stack.signed(request), {});
+    expect(Date.now() - started).toBeLessThan(SLACK_LIMIT_MS);
+    expect(reply.statusCode).toBe(200);
+    // Slack did open it; the person is told what is known, and what to do if it is not there.
+    expect(stack.slack.openedViews()).toHaveLength(1);
+    expect(String(JSON.parse(reply.body ?? '{}').text)).toContain('If it did not appear');
+    expect(stack.topic.published()).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
-import type { BlockAction } from '@slack/bolt';
+import type { BlockAction, RespondFn } from '@slack/bolt';
 import type { Catalog } from '../../../shared/config/catalog-schema.js';
 import { parseRequestId, type RequestId } from '../../../shared/domain/request-id.js';
 import type { SlackActor } from '../../../shared/messages/commands.js';
@@ -45,4 +45,20 @@ export function slackErrorCode(error: unknown): string {
   const data = (error as { data?: { error?: unknown } }).data;
   if (typeof data?.error === 'string') return data.error;
   return error instanceof Error ? error.name : 'unknown';
+}
+
+/**
+ * Answers on the response_url, and only logs when that fails or runs out of time: what was
+ * queued stays queued, and the Lambda still answers Slack in time rather than with an error.
+ */
+export async function respondOrLog(
+  respond: RespondFn,
+  message: Parameters<RespondFn>[0],
+  logger: PowertoolsLogger,
+): Promise<void> {
+  try {
+    await respond(message);
+  } catch (error) {
+    logger.warn('response_url answer failed', { error: slackErrorCode(error) });
+  }
 }

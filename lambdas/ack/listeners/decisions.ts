@@ -20,6 +20,7 @@ import {
   buttonMessage,
   type ListenerDeps,
   requestIdOrUndefined,
+  respondOrLog,
   slackErrorCode,
 } from './context.js';
 
@@ -38,10 +39,14 @@ export function registerDecisions(app: App, deps: ListenerDeps): void {
       { requestId, decision: 'approve', ...(message ? { slackMessage: message } : {}) },
       action.action_ts,
     );
-    await respond({
-      ...(outcome.queued ? commandQueuedReply('approve', requestId) : notQueuedReply(outcome)),
-      replace_original: false,
-    });
+    await respondOrLog(
+      respond,
+      {
+        ...(outcome.queued ? commandQueuedReply('approve', requestId) : notQueuedReply(outcome)),
+        replace_original: false,
+      },
+      deps.logger,
+    );
   });
 
   // Deny asks why first: the reason reaches the requester and the ticket.
@@ -57,7 +62,11 @@ export function registerDecisions(app: App, deps: ListenerDeps): void {
       });
     } catch (error) {
       deps.logger.warn('views.open failed for the deny form', { error: slackErrorCode(error) });
-      await respond({ ...denyFormUnavailableReply(requestId), replace_original: false });
+      await respondOrLog(
+        respond,
+        { ...denyFormUnavailableReply(requestId), replace_original: false },
+        deps.logger,
+      );
     }
   });
 

@@ -1,7 +1,7 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { ACTION_IDS, parseExtendButtonValue } from '../../../shared/adapters/slack/action-ids.js';
 import { notAvailableYetReply } from '../../../shared/adapters/slack/intake-messages.js';
-import { type ListenerDeps, requestIdOrUndefined } from './context.js';
+import { type ListenerDeps, requestIdOrUndefined, respondOrLog } from './context.js';
 
 /**
  * Revoke and Extend on a grant. The worker does not carry them out yet, so nothing is queued
@@ -13,7 +13,11 @@ export function registerGrantActions(app: App, deps: ListenerDeps): void {
     const requestId = requestIdOrUndefined(action.value);
     if (!requestId) return;
     deps.logger.info('grant action not available yet', { action: 'revoke' });
-    await respond({ ...notAvailableYetReply('revoke', requestId), replace_original: false });
+    await respondOrLog(
+      respond,
+      { ...notAvailableYetReply('revoke', requestId), replace_original: false },
+      deps.logger,
+    );
   });
 
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.extend, async ({ ack, action, respond }) => {
@@ -22,6 +26,10 @@ export function registerGrantActions(app: App, deps: ListenerDeps): void {
     const requestId = parsed ? requestIdOrUndefined(parsed.requestId) : undefined;
     if (!requestId) return;
     deps.logger.info('grant action not available yet', { action: 'extend' });
-    await respond({ ...notAvailableYetReply('extend', requestId), replace_original: false });
+    await respondOrLog(
+      respond,
+      { ...notAvailableYetReply('extend', requestId), replace_original: false },
+      deps.logger,
+    );
   });
 }

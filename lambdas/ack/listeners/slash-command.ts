@@ -43,7 +43,8 @@ export function registerSlashCommand(app: App, deps: ListenerDeps): void {
           return ack(
             invalidRequestReply(
               [
-                'the form could not be opened (Slack said it took too long); run the command again, or type the request on one line',
+                // A timeout may hide a form that did open: say what is known, not the opposite.
+                'the form did not open in time. If it did not appear, run the command again, or type the request on one line',
               ],
               catalog,
             ),
@@ -75,7 +76,9 @@ export function registerSlashCommand(app: App, deps: ListenerDeps): void {
           { requestId: intent.requestId, decision: intent.kind, ...(reason ? { reason } : {}) },
           command.trigger_id,
         );
-        return ack(outcome.queued ? commandQueuedReply(intent.kind, intent.requestId) : notQueuedReply(outcome));
+        return ack(
+          outcome.queued ? commandQueuedReply(intent.kind, intent.requestId) : notQueuedReply(outcome),
+        );
       }
     }
   });

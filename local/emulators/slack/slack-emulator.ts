@@ -273,6 +273,7 @@ export class SlackEmulator {
   private readonly responseUrls = new Map<string, ResponseUrlRecord>();
   private readonly responsePosts: RecordedResponseUrlPost[] = [];
   private readonly failures = new Map<string, PendingFailure[]>();
+  private readonly delays = new Map<string, number[]>();
   private readonly waiters: CallWaiter[] = [];
   private lastTsMicros = 0;
   private idSequence = 0;
@@ -386,6 +387,23 @@ export class SlackEmulator {
     this.failures.set(method, queue);
   }
 
+  /**
+   * The next `times` (default 1) calls to `method` (or `response_url`) are carried out as usual,
+   * but answered only after `delayMs` of real time: Slack being slow, not failing.
+   */
+  slowNext(method: string, delayMs: number, times = 1): void {
+    if (!Number.isInteger(times) || times < 1) throw new Error('times must be a positive integer');
+    this.delays.set(method, [...(this.delays.get(method) ?? []), ...Array<number>(times).fill(delayMs)]);
+  }
+
+  private answerAfterDelay(method: string, res: ServerResponse, write: () => void): void {
+    const delay = this.delays.get(method)?.shift();
+    if (delay === undefined) return write();
+    setTimeout(() => {
+      if (!res.destroyed) write();
+    }, delay).unref();
+  }
+
   // ---- inspection ------------------------------------------------------------------------
 
   callsTo(method: string): RecordedSlackCall[] {
@@ -463,6 +481,7 @@ export class SlackEmulator {
     this.responseUrls.clear();
     this.responsePosts.length = 0;
     this.failures.clear();
+    this.delays.clear();
     this.dmByUser.clear();
     this.mpimByMembers.clear();
     for (const [id, channel] of this.channels) {
@@ -518,8 +537,10 @@ export class SlackEmulator {
       reply.body.response_metadata = { warnings: ['missing_charset'] };
     }
     call.response = { status: reply.status, body: reply.body };
-    res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', ...reply.headers });
-    res.end(JSON.stringify(reply.body));
+    this.answerAfterDelay(method, res, () => {
+      res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', ...reply.headers });
+      res.end(JSON.stringify(reply.body));
+    });
     this.notifyWaiters(call);
   }
 
@@ -879,8 +900,10 @@ export class SlackEmulator {
       rawBody,
       body,
     });
-    res.writeHead(status, { 'content-type': 'text/html' });
-    res.end(answer);
+    this.answerAfterDelay('response_url', res, () => {
+      res.writeHead(status, { 'content-type': 'text/html' });
+      res.end(answer);
+    });
   }
 
   private answerResponseUrl(path: string, body: unknown): { status: number; answer: string } {

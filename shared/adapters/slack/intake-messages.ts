@@ -113,6 +113,6 @@ export function notQueuedReply(failure: NotQueued = { queued: false, why: 'unava
 /** The deny form could not be opened (the click's trigger expired): the typed command does the same. */
 export function denyFormUnavailableReply(requestId: RequestId): EphemeralReply {
   return ephemeral(
-    `The deny form could not be opened (Slack said it took too long). Nothing was denied; type \`${SLASH_COMMAND} deny ${requestId} <reason>\` instead.`,
+    `The deny form did not open in time. Nothing was denied; if no form appeared, type \`${SLASH_COMMAND} deny ${requestId} <reason>\` instead.`,
   );
 }
