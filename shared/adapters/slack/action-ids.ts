@@ -1,4 +1,5 @@
 import { REQUEST_ID_PATTERN } from '../../domain/request-id.js';
+import { grantExtendSchema } from '../../messages/commands.js';
 
 /** Ids of the buttons jit-access puts in Slack messages; the ack Lambda routes on them. */
 export const ACTION_IDS = {
@@ -16,5 +17,8 @@ export function extendButtonValue(requestId: string, minutes: number): string {
 export function parseExtendButtonValue(value: string): { requestId: string; minutes: number } | undefined {
   const match = /^([^:]+):(\d{1,4})$/.exec(value);
   if (!match || !REQUEST_ID_PATTERN.test(match[1] ?? '')) return undefined;
-  return { requestId: match[1] ?? '', minutes: Number(match[2]) };
+  const minutes = Number(match[2]);
+  // The topic contract's range for grant.extend: a value outside it is not a button we made.
+  if (!grantExtendSchema.shape.durationMinutes.safeParse(minutes).success) return undefined;
+  return { requestId: match[1] ?? '', minutes };
 }

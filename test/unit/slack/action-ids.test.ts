@@ -15,6 +15,9 @@ describe('the Extend button value', () => {
     'req-0k2m9q7x:60',
     'REQ-0K2M9Q7X:',
     'REQ-0K2M9Q7X:99999',
+    'REQ-0K2M9Q7X:0',
+    'REQ-0K2M9Q7X:9999',
+    'REQ-0K2M9Q7X:1441',
     'x',
   ])('refuses %j: the same request id pattern as the topic contract', (value) => {
     expect(parseExtendButtonValue(value)).toBeUndefined();
