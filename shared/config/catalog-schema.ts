@@ -27,6 +27,8 @@ export const CATALOG_NAME_PATTERN = NAME_PATTERN;
 function namedRecord<T extends z.ZodType>(entry: T, error: string) {
   return z.record(z.string(), entry, { error }).superRefine(
     (record, ctx) => {
+      // `when` below also runs this on a missing or mistyped map, already reported by the record.
+      if (typeof record !== 'object' || record === null) return;
       for (const name of Object.keys(record)) {
         if (NAME_PATTERN.test(name)) continue;
         ctx.addIssue({

@@ -251,6 +251,17 @@ describe('parseCatalog refuses a broken catalog and says where', () => {
     expect(problem?.line).toBe(lineOf(text, lineText));
   });
 
+  // Found by the catalog property (test/unit/properties): the name check ran on a missing map
+  // and crashed with a TypeError instead of saying what was missing.
+  it('reports a missing databases map (its lines deleted) as missing, not with a TypeError', () => {
+    const lines = exampleCatalogText().split('\n');
+    lines.splice(lines.indexOf('  vault:'), lines.indexOf('databases:') - lines.indexOf('  vault:') + 1);
+    const text = lines.join('\n');
+    expect(text).not.toContain('databases:');
+    expect(() => parseCatalog(text)).toThrow(CatalogValidationError);
+    expect(() => parseCatalog(text)).toThrow(/databases: is required/);
+  });
+
   it('reports the line in the one-line form operators read', () => {
     const text = exampleWith('maxDuration: 4h', 'maxDuration: 25h');
     const [problem] = problemsOf(text);
