@@ -98,7 +98,7 @@ export function createJiraWebhookHandler(
  */
 type WebhookOutcome = JiraIntakeOutcome | { kind: 'ignored'; why: string };
 
-const STATUS_FOR: Record<WebhookOutcome['kind'], number> = {
+export const STATUS_FOR: Record<WebhookOutcome['kind'], number> = {
   queued: 202,
   ignored: 204,
   // A change the contract cannot carry: final, since Jira would send the same body again.

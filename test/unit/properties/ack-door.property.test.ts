@@ -11,6 +11,7 @@ import { verifySlackRequest } from '../../../shared/adapters/slack/request-verif
 import { checkTopicCommand } from '../../../shared/messages/commands.js';
 import { capturingLogger } from '../../fixtures/capturing-logger.js';
 import { EXAMPLE_CATALOG_PATH } from '../../fixtures/catalog.js';
+import { documentedStatuses } from '../../fixtures/documented-statuses.js';
 
 /*
  * The ack Lambda's door under generated input: whatever a signed (or unsigned) body holds, the
@@ -23,8 +24,8 @@ const SIGNING_SECRET = 'property-signing-secret-0123456789abcdef';
 const BOT_TOKEN = 'xoxb-property-bot-token-0000';
 const NOW = new Date('2026-11-21T10:00:00Z');
 const NOW_SECONDS = Math.floor(NOW.getTime() / 1000);
-/** What the ack Lambda may answer (docs/slack.md): 404 is Bolt's for an action nobody handles. */
-const DOCUMENTED = [200, 400, 401, 403, 404, 405, 413, 415];
+/** What the ack Lambda may answer: exactly the table in docs/slack.md. */
+const DOCUMENTED = documentedStatuses('slack.md');
 
 // Nothing listens on port 9: every Slack call fails at once instead of reaching the network.
 const DEAD_END = 'http://127.0.0.1:9';
@@ -151,6 +152,10 @@ function ackUnderTest() {
 }
 
 describe('property: the ack Lambda door', () => {
+  it('has its answers documented', () => {
+    expect(DOCUMENTED).toEqual([200, 400, 401, 403, 404, 405, 413, 415]);
+  });
+
   const { handler, topic, logs } = ackUnderTest();
 
   it(`answers any signed body with a documented status, queues only valid commands, logs no secret (${RUNS} cases)`, async () => {
