@@ -76,8 +76,12 @@ export async function createRequestTable(client: DynamoDBClient, tableName: stri
     // A second local-stack start, or a race with another test worker: the table is what we want.
     if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
   }
-  // The waiter checks once before its first delay, so an emulator's instantly ACTIVE table costs no wait.
-  await waitUntilTableExists({ client, maxWaitTime: 300 }, { TableName: tableName });
+  // The waiter's DynamoDB default is a first delay of 20 s: dynalite flips a new table to ACTIVE
+  // a tick after CreateTable answers, so an unlucky first look cost a test 20 s. Poll briskly.
+  await waitUntilTableExists(
+    { client, maxWaitTime: 300, minDelay: 0.05, maxDelay: 5 },
+    { TableName: tableName },
+  );
 }
 
 export interface RequestItem extends AccessRequest {
