@@ -55,6 +55,18 @@ const clickBase = {
 };
 const approve = { action_id: 'request.approve', type: 'button', value: 'REQ-0K2M9Q7X', action_ts: '1.2' };
 
+/** bob's Approve click on the approvers' message, as Slack sends it. */
+const bobApproves = () =>
+  blockActions({
+    actions: [{ action_id: 'request.approve', value: 'REQ-0K2M9Q7X', type: 'button', action_ts: '1.2' }],
+    userId: PEOPLE.bob.slackId,
+    userName: 'bob',
+    teamId: TEAM,
+    channel: { id: APPROVERS },
+    message: { ts: '1.1' },
+    responseUrl: stack.slack.newResponseUrl(),
+  });
+
 async function send(request: Pick<SlackRequest<unknown>, 'body' | 'contentType'>) {
   const reply = await stack.ack(stack.signed(request as SlackRequest<unknown>), {});
   await stack.settle();
@@ -151,15 +163,7 @@ describe('ack Lambda: signed bodies Bolt would crash on are refused with 400 bef
   });
 
   it('still takes the bodies Slack really sends: a click, and a slash command', async () => {
-    const click = blockActions({
-      actions: [{ action_id: 'request.approve', value: 'REQ-0K2M9Q7X', type: 'button', action_ts: '1.2' }],
-      userId: PEOPLE.bob.slackId,
-      userName: 'bob',
-      teamId: TEAM,
-      channel: { id: APPROVERS },
-      message: { ts: '1.1' },
-      responseUrl: stack.slack.newResponseUrl(),
-    });
+    const click = bobApproves();
     expect((await send(click)).statusCode).toBe(200);
     const help = slashCommand({
       text: 'help',
@@ -244,15 +248,7 @@ describe('ack Lambda: Slack slow to answer its own calls', () => {
 
   it('a click whose response_url hangs is still answered in time, and the decision stays queued', async () => {
     stack.slack.slowNext('response_url', 10_000);
-    const click = blockActions({
-      actions: [{ action_id: 'request.approve', value: 'REQ-0K2M9Q7X', type: 'button', action_ts: '1.2' }],
-      userId: PEOPLE.bob.slackId,
-      userName: 'bob',
-      teamId: TEAM,
-      channel: { id: APPROVERS },
-      message: { ts: '1.1' },
-      responseUrl: stack.slack.newResponseUrl(),
-    });
+    const click = bobApproves();
     const started = Date.now();
     const reply = await stack.ack(stack.signed(click), {});
     expect(Date.now() - started).toBeLessThan(SLACK_LIMIT_MS);
