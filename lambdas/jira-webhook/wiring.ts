@@ -92,12 +92,13 @@ export function createJiraWebhookHandler(
   };
 }
 
+/** The use case's outcome, or the parser's reason a verified body is not a status change. */
+type WebhookOutcome = JiraIntakeOutcome | { kind: 'ignored'; why: string };
+
 /**
  * What Jira is answered for each outcome. Jira retries 408, 409, 425, 429 and any 5xx (up to five
  * times, same identifier); every other answer is final.
  */
-type WebhookOutcome = JiraIntakeOutcome | { kind: 'ignored'; why: string };
-
 export const STATUS_FOR: Record<WebhookOutcome['kind'], number> = {
   queued: 202,
   ignored: 204,

@@ -52,6 +52,11 @@ export class CommandRefusedError extends EventPublisherError {
   ) {
     super(`the ${commandType} command breaks the topic contract: ${issues.join('; ')}`, commandType, options);
   }
+
+  /** The fields at fault (`requester.userId`), each once: what the person who acted is told. */
+  get fields(): string[] {
+    return [...new Set(this.issues.map((issue) => issue.split(':')[0] ?? issue))];
+  }
 }
 
 /** `command` as the contract allows it, or CommandRefusedError: what every publisher does first. */

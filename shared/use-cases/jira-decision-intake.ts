@@ -73,10 +73,7 @@ export async function intakeJiraStatusChange(
     return { kind: 'queued', command };
   } catch (error) {
     if (error instanceof CommandRefusedError) {
-      return {
-        kind: 'malformed',
-        fields: [...new Set(error.issues.map((issue) => issue.split(':')[0] ?? issue))],
-      };
+      return { kind: 'malformed', fields: error.fields };
     }
     if (error instanceof EventPublisherError)
       return { kind: 'retry_later', why: 'the topic refused the command' };

@@ -89,7 +89,7 @@ async function publishOrReport<T>(
   } catch (error) {
     if (error instanceof CommandRefusedError) {
       // The field names only: the values are what a buggy or hostile client sent.
-      return { queued: false, why: 'malformed', fields: [...new Set(error.issues.map(fieldOf))] };
+      return { queued: false, why: 'malformed', fields: error.fields };
     }
     if (error instanceof EventPublisherError) return { queued: false, why: 'unavailable' };
     throw error;
@@ -157,8 +157,4 @@ export function queueSlackDecision(
 
 function envelope(deps: Pick<IntakeDeps, 'clock'>, commandId: string) {
   return { version: COMMAND_VERSION, commandId, issuedAt: deps.clock.now().toISOString() };
-}
-
-function fieldOf(issue: string): string {
-  return issue.split(':')[0] ?? issue;
 }
