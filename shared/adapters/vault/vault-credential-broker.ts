@@ -1,0 +1,190 @@
+import vault from 'node-vault';
+import {
+  BrokerRejectedError,
+  BrokerUnavailableError,
+  type CredentialBroker,
+  type GrantSpec,
+  type LeaseState,
+  type MintedCredential,
+  type WrappedConnection,
+} from '../../ports/credential-broker.js';
+import type { Clock } from '../../ports/clock.js';
+
+/*
+ * CredentialBroker on Vault, through node-vault. A grant is three calls: a token for the requester
+ * through the token role (an orphan, so it outlives the worker's own login; the level's policy
+ * only; the grant's TTL; the account as display name, which Vault's username template puts in
+ * the MySQL user name), `database/creds/<role>` with that token, and `sys/wrapping/wrap` of the
+ * connection details. The password exists only inside mint() and Vault's wrap.
+ */
+
+export interface VaultCredentialBrokerOptions {
+  readonly endpoint: string;
+  /** The worker's own Vault token (a login token in AWS; VAULT_TOKEN locally). */
+  readonly token: () => Promise<string> | string;
+  readonly clock: Clock;
+  /** The token role requester tokens are created through (`jit-access vault sync` writes it). */
+  readonly tokenRole?: string;
+  readonly namespace?: string;
+  /** Per Vault call. */
+  readonly timeoutMs?: number;
+}
+
+const MISSING = Symbol('missing');
+
+export const DEFAULT_TOKEN_ROLE = 'jit-access-requester';
+
+/** The Vault database role and policy of a catalog level, as `jit-access vault sync` names them. */
+export function vaultRoleName(database: string, level: string): string {
+  return `jit-${database}-${level}`;
+}
+
+type VaultClient = ReturnType<typeof vault>;
+
+export class VaultCredentialBroker implements CredentialBroker {
+  private readonly tokenRole: string;
+
+  constructor(private readonly options: VaultCredentialBrokerOptions) {
+    this.tokenRole = options.tokenRole ?? DEFAULT_TOKEN_ROLE;
+  }
+
+  async mint(grant: GrantSpec): Promise<MintedCredential> {
+    const worker = await this.client();
+    const role = vaultRoleName(grant.database, grant.level);
+    const created = await this.call('create the requester token', () =>
+      // write, not tokenCreate: node-vault's tokenCreate replaces the client's own token.
+      worker.write(`auth/token/create/${this.tokenRole}`, {
+        policies: [role],
+        display_name: grant.account,
+        ttl: `${grant.durationMinutes}m`,
+        meta: { requestId: grant.requestId },
+      }),
+    );
+    const requesterToken = String(created.auth?.client_token ?? '');
+    const tokenAccessor = String(created.auth?.accessor ?? '');
+    const requester = this.clientFor(requesterToken);
+    const creds = await this.call(`read database/creds/${role}`, () =>
+      requester.read(`database/creds/${role}`),
+    );
+    // The role's default TTL is the level's, not this grant's: set the lease to exactly the grant
+    // (the token dies at the same time, and takes the lease with it, whichever comes first).
+    const seconds = grant.durationMinutes * 60;
+    let leaseSeconds = Number(creds.lease_duration);
+    if (leaseSeconds !== seconds) {
+      const renewed = await this.call("set the lease to the grant's duration", () =>
+        worker.write('sys/leases/renew', { lease_id: creds.lease_id, increment: seconds }),
+      );
+      leaseSeconds = Number(renewed.lease_duration);
+    }
+    const expiresAt = new Date(this.options.clock.now().getTime() + leaseSeconds * 1000).toISOString();
+    const details: WrappedConnection = {
+      ...grant.connection,
+      username: String(creds.data?.username ?? ''),
+      password: String(creds.data?.password ?? ''),
+      expiresAt,
+      requestId: grant.requestId,
+    };
+    const wrapped = await this.call('wrap the credentials', () =>
+      worker.write('sys/wrapping/wrap', details, {
+        headers: { 'X-Vault-Wrap-TTL': String(grant.wrapTtlSeconds) },
+      }),
+    );
+    const info = wrapped.wrap_info as { token: string; ttl: number; creation_time: string };
+    return {
+      wrappedToken: info.token,
+      wrapExpiresAt: new Date(Date.parse(info.creation_time) + info.ttl * 1000).toISOString(),
+      leaseId: String(creds.lease_id),
+      username: details.username,
+      tokenAccessor,
+      expiresAt,
+    };
+  }
+
+  async revoke(leaseId: string): Promise<void> {
+    const worker = await this.client();
+    // Vault answers 204 for a lease it does not know: one already gone is done.
+    await this.call('revoke the lease', () => worker.write('sys/leases/revoke', { lease_id: leaseId }));
+  }
+
+  async lookup(leaseId: string): Promise<LeaseState | undefined> {
+    const worker = await this.client();
+    const result = await this.callOrMissing(
+      'look up the lease',
+      () => worker.write('sys/leases/lookup', { lease_id: leaseId }),
+      // Vault's answer for a lease that is gone (revoked, or expired and cleaned up).
+      (status, said) => status === 400 && said === 'invalid lease',
+    );
+    if (result === MISSING) return undefined;
+    const data = result.data as { expire_time: string; revoke_error?: string };
+    return {
+      leaseId,
+      expiresAt: data.expire_time,
+      ...(data.revoke_error ? { revokeError: data.revoke_error } : {}),
+    };
+  }
+
+  private async client(): Promise<VaultClient> {
+    return this.clientFor(await this.options.token());
+  }
+
+  private clientFor(token: string): VaultClient {
+    return vault({
+      apiVersion: 'v1',
+      endpoint: this.options.endpoint,
+      token,
+      noCustomHTTPVerbs: true,
+      ...(this.options.namespace ? { namespace: this.options.namespace } : {}),
+      requestOptions: { timeout: this.options.timeoutMs ?? 5000 },
+    });
+  }
+
+  /**
+   * Runs one Vault call and classifies its failure. The error carries Vault's status and messages
+   * only: node-vault's own error holds the request it sent, and the wrap request holds the password.
+   */
+  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    return (await this.callOrMissing(what, run, () => false)) as T;
+  }
+
+  /** As call(), but an answer `missing` recognises means "not there" (MISSING), not a failure. */
+  private async callOrMissing<T>(
+    what: string,
+    run: () => Promise<T>,
+    missing: (status: number, said: string) => boolean,
+  ): Promise<T | typeof MISSING> {
+    try {
+      return await run();
+    } catch (error) {
+      const response = (error as { response?: { statusCode?: number; body?: { errors?: unknown } } })
+        .response;
+      const status = response?.statusCode;
+      const errors = Array.isArray(response?.body?.errors) ? response.body.errors.map(String) : [];
+      const said = errors.join('; ').slice(0, 300);
+      if (status !== undefined && missing(status, said)) return MISSING;
+      if (status === undefined) {
+        const code = (error as { code?: unknown }).code;
+        throw new BrokerUnavailableError(
+          `could not ${what}: Vault unreachable (${typeof code === 'string' ? code : 'no answer'})`,
+        );
+      }
+      const setting = settingFor(status, said);
+      if (setting)
+        throw new BrokerRejectedError(`Vault refused to ${what}: ${status} ${said}`, status, setting);
+      throw new BrokerUnavailableError(`could not ${what}: Vault answered ${status} ${said}`);
+    }
+  }
+}
+
+/** What an operator changes when Vault refuses for good; undefined when retrying may work. */
+function settingFor(status: number, said: string): string | undefined {
+  if (status === 403)
+    return "the worker's Vault policy (and the token role's allowed policies): run `jit-access vault sync`";
+  if (status === 400 && /unknown role/.test(said))
+    return 'the Vault database role of this level: run `jit-access vault sync --apply`';
+  if (status === 400)
+    return "the catalog's vault settings, or the token role (Vault refused the request as sent)";
+  if (status === 500 && /is not an allowed role/.test(said)) {
+    return "the Vault connection's allowed_roles: add this level's role (`jit-access vault sync` says how)";
+  }
+  return undefined;
+}
