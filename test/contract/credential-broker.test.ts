@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { type Connection, createConnection, type RowDataPacket } from 'mysql2/promise';
 import vault from 'node-vault';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import { startVaultEmulator, type VaultEmulator } from '../../local/emulators/vault/vault-emulator.js';
+import {
+  loadVaultSpec,
+  validateVaultRequest,
+  vaultSpecAvailable,
+} from '../../local/emulators/vault/vault-spec.js';
 import { VaultCredentialBroker, vaultRoleName } from '../../shared/adapters/vault/vault-credential-broker.js';
 import type { WrappedConnection } from '../../shared/ports/credential-broker.js';
 import { credentialBrokerContract } from './credential-broker.contract.js';
@@ -58,6 +63,18 @@ beforeAll(async () => {
   });
   const { auth } = await root.write('auth/token/create', { policies: ['jit-access-worker'], ttl: '24h' });
   workerToken = String(auth.client_token);
+});
+
+const availability = vaultSpecAvailable();
+const spec = availability.available ? loadVaultSpec(availability.path) : undefined;
+if (!spec && !availability.available) console.warn(`Vault spec checks skipped: ${availability.reason}`);
+
+// Every request that reached the emulator is an operation of Vault's description, with a body
+// its schema accepts.
+afterEach(() => {
+  if (!spec) return;
+  const sent = emulator.requests.splice(0);
+  expect(sent.flatMap((call) => validateVaultRequest(call, spec))).toEqual([]);
 });
 
 afterAll(async () => {

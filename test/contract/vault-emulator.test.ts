@@ -1,7 +1,12 @@
 import { type Connection, createConnection, type RowDataPacket } from 'mysql2/promise';
 import vault from 'node-vault';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { startVaultEmulator, type VaultEmulator } from '../../local/emulators/vault/vault-emulator.js';
+import {
+  loadVaultSpec,
+  validateVaultRequest,
+  vaultSpecAvailable,
+} from '../../local/emulators/vault/vault-spec.js';
 import { ManualClock } from '../fixtures/manual-clock.js';
 
 /*
@@ -47,6 +52,18 @@ beforeAll(async () => {
   await admin.query(`CREATE TABLE IF NOT EXISTS ${SCHEMA}.orders (id INT PRIMARY KEY)`);
   await admin.query(`INSERT IGNORE INTO ${SCHEMA}.orders VALUES (1)`);
   emulator = await startVaultEmulator({ clock });
+});
+
+const availability = vaultSpecAvailable();
+const spec = availability.available ? loadVaultSpec(availability.path) : undefined;
+if (!spec && !availability.available) console.warn(`Vault spec checks skipped: ${availability.reason}`);
+
+// Every request that reached the emulator is an operation of Vault's description, with a body
+// its schema accepts.
+afterEach(() => {
+  if (!spec) return;
+  const sent = emulator.requests.splice(0);
+  expect(sent.flatMap((call) => validateVaultRequest(call, spec))).toEqual([]);
 });
 
 afterAll(async () => {
@@ -281,5 +298,22 @@ describe('Vault emulator: sealed', () => {
     emulator.seal();
     expect(await failure(root.tokenLookupSelf())).toEqual({ status: 503, errors: ['Vault is sealed'] });
     emulator.unseal();
+  });
+});
+
+describe.skipIf(!spec)('the Vault description the emulator is held to', () => {
+  it('flags a path Vault does not have, and a body its schema refuses', () => {
+    expect(validateVaultRequest({ method: 'POST', path: 'sys/leases/forget', body: {} }, spec)).toEqual([
+      'POST sys/leases/forget: no such operation in the Vault API description',
+    ]);
+    expect(
+      validateVaultRequest({ method: 'POST', path: 'sys/leases/revoke', body: { lease_id: 42 } }, spec),
+    ).toEqual(['POST sys/leases/revoke: body/lease_id must be string']);
+  });
+
+  it('takes a default mount for the mount-path parameter, and only it', () => {
+    expect(validateVaultRequest({ method: 'GET', path: 'database/creds/jit-orders-read' }, spec)).toEqual([]);
+    expect(validateVaultRequest({ method: 'GET', path: 'aws/creds/x' }, spec)).toEqual([]);
+    expect(validateVaultRequest({ method: 'GET', path: 'nosuchengine/creds/x' }, spec)).toHaveLength(1);
   });
 });

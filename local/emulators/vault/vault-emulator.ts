@@ -123,8 +123,8 @@ export class VaultEmulator {
   private readonly connections = new Map<string, DatabaseConnection>();
   private readonly roles = new Map<string, DatabaseRole>();
   private readonly leaseStore = new Map<string, EmulatedLease>();
-  /** Every request answered, with its status, for tests to read. */
-  readonly requests: { method: string; path: string; status: number }[] = [];
+  /** Every request answered, with its body and status, for tests to read (and hold to the spec). */
+  readonly requests: { method: string; path: string; body?: unknown; status: number }[] = [];
 
   constructor(options: VaultEmulatorOptions = {}) {
     this.clock = options.clock ?? { now: () => new Date() };
@@ -201,9 +201,9 @@ export class VaultEmulator {
     const raw = await readBody(req);
     let status: number;
     let body: unknown;
+    let input: Record<string, unknown> | undefined;
     try {
       if (this.sealedNow) throw new VaultHttpError(503, ['Vault is sealed']);
-      let input: Record<string, unknown> = {};
       if (raw.trim() !== '') {
         const parsed: unknown = JSON.parse(raw);
         if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
@@ -211,7 +211,7 @@ export class VaultEmulator {
         }
         input = parsed as Record<string, unknown>;
       }
-      const reply = await this.route(method, path, input, headers);
+      const reply = await this.route(method, path, input ?? {}, headers);
       status = reply.status;
       body = reply.body;
     } catch (error) {
@@ -225,7 +225,7 @@ export class VaultEmulator {
         throw error;
       }
     }
-    this.requests.push({ method, path, status });
+    this.requests.push({ method, path, ...(input ? { body: input } : {}), status });
     if (body === undefined) {
       res.writeHead(status).end();
       return;

@@ -72,7 +72,7 @@ export class VaultCredentialBroker implements CredentialBroker {
     let leaseSeconds = Number(creds.lease_duration);
     if (leaseSeconds !== seconds) {
       const renewed = await this.call("set the lease to the grant's duration", () =>
-        worker.write('sys/leases/renew', { lease_id: creds.lease_id, increment: seconds }),
+        worker.write('sys/leases/renew', { lease_id: creds.lease_id, increment: `${seconds}s` }),
       );
       leaseSeconds = Number(renewed.lease_duration);
     }
