@@ -6,6 +6,14 @@ import {
   formatProblem,
   loadCatalogFile,
 } from '../shared/config/load-catalog.js';
+import {
+  CredsError,
+  type CredsFormat,
+  FORMATS,
+  formatCredentials,
+  unwrapCredentials,
+  vaultTargetFrom,
+} from './creds.js';
 
 /** Exit codes scripts can rely on. */
 export const EXIT = { ok: 0, invalid: 1, unusable: 2 } as const;
@@ -13,12 +21,32 @@ export const EXIT = { ok: 0, invalid: 1, unusable: 2 } as const;
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
+  /** The environment commands read (VAULT_ADDR…); the process's by default. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 const processIo: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
 };
+
+export async function creds(token: string, format: string, io: CliIo): Promise<number> {
+  if (!(FORMATS as readonly string[]).includes(format)) {
+    io.err(`--format must be one of ${FORMATS.join(', ')}, not "${format}".`);
+    return EXIT.unusable;
+  }
+  try {
+    const unwrapped = await unwrapCredentials(token, vaultTargetFrom(io.env ?? process.env));
+    io.out(formatCredentials(unwrapped, format as CredsFormat));
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CredsError) {
+      io.err(error.message);
+      return EXIT.unusable;
+    }
+    throw error;
+  }
+}
 
 export function validateConfig(file: string, io: CliIo): number {
   try {
@@ -60,6 +88,15 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .argument('<file>', 'the catalog file')
     .action((file: string) => {
       exitCode = validateConfig(file, io);
+    });
+
+  program
+    .command('creds')
+    .description('open the single-use token from your Slack message and print the temporary credentials')
+    .argument('<token>', 'the token from the Slack message')
+    .option('--format <format>', `how to print them: ${FORMATS.join(', ')}`, 'env')
+    .action(async (token: string, options: { format: string }) => {
+      exitCode = await creds(token, options.format, io);
     });
 
   try {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Connection, createConnection, type RowDataPacket } from 'mysql2/promise';
 import vault from 'node-vault';
+import { configureVault } from '../fixtures/vault-world.js';
 import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
 import { startVaultEmulator, type VaultEmulator } from '../../local/emulators/vault/vault-emulator.js';
 import {
@@ -8,16 +9,12 @@ import {
   validateVaultRequest,
   vaultSpecAvailable,
 } from '../../local/emulators/vault/vault-spec.js';
-import { VaultCredentialBroker, vaultRoleName } from '../../shared/adapters/vault/vault-credential-broker.js';
+import { VaultCredentialBroker } from '../../shared/adapters/vault/vault-credential-broker.js';
 import type { WrappedConnection } from '../../shared/ports/credential-broker.js';
 import { credentialBrokerContract } from './credential-broker.contract.js';
 
 const db = inject('mariadb');
 const SCHEMA = 'broker_orders';
-/** The template the docs give: the account readable, within MySQL 8's 32 characters. */
-const KEEP_ACCOUNT =
-  '{{ printf "%s-%s" (.DisplayName | replace "token-" "" | truncate 20) (random 8) | truncate 32 }}';
-
 let emulator: VaultEmulator;
 let admin: Connection;
 let workerToken = '';
@@ -27,42 +24,7 @@ beforeAll(async () => {
   await admin.query(`CREATE DATABASE IF NOT EXISTS ${SCHEMA}`);
   await admin.query(`CREATE TABLE IF NOT EXISTS ${SCHEMA}.orders (id INT PRIMARY KEY)`);
   emulator = await startVaultEmulator();
-  // What `jit-access vault sync` will write for orders/read, and the worker's own policy.
-  const root = vault({
-    apiVersion: 'v1',
-    endpoint: emulator.url,
-    token: emulator.rootToken,
-    noCustomHTTPVerbs: true,
-  });
-  const role = vaultRoleName('orders', 'read');
-  await root.write('database/config/orders', {
-    plugin_name: 'mysql-database-plugin',
-    connection_url: `{{username}}:{{password}}@tcp(${db.host}:${db.port})/`,
-    username: db.user,
-    password: db.password,
-    allowed_roles: ['jit-orders-*'],
-    username_template: KEEP_ACCOUNT,
-  });
-  await root.write(`database/roles/${role}`, {
-    db_name: 'orders',
-    creation_statements: [
-      `CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}'; GRANT SELECT ON ${SCHEMA}.* TO '{{name}}'@'%'`,
-    ],
-    revocation_statements: ["DROP USER IF EXISTS '{{name}}'@'%'"],
-    default_ttl: '1h',
-    max_ttl: '4h',
-  });
-  emulator.writePolicy(role, [{ path: `database/creds/${role}`, capabilities: ['read'] }]);
-  emulator.writePolicy('jit-access-worker', [
-    { path: 'auth/token/create/jit-access-requester', capabilities: ['update'] },
-    { path: 'sys/leases/+', capabilities: ['update'] },
-  ]);
-  await root.write('auth/token/roles/jit-access-requester', {
-    allowed_policies: ['jit-orders-read', 'jit-orders-unconfigured'],
-    orphan: true,
-  });
-  const { auth } = await root.write('auth/token/create', { policies: ['jit-access-worker'], ttl: '24h' });
-  workerToken = String(auth.client_token);
+  workerToken = await configureVault(emulator, db, { database: 'orders', schema: SCHEMA });
 });
 
 const availability = vaultSpecAvailable();

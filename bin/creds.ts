@@ -1,0 +1,178 @@
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+/*
+ * `jit-access creds <token>`: opens the single-use wrap the Slack DM carried and prints the
+ * temporary credentials. Plain node:http(s), not a Vault client library: this runs on laptops,
+ * and one POST does not justify a larger bundle.
+ */
+
+export interface VaultTarget {
+  readonly address: string;
+  readonly namespace?: string;
+  /** PEM of the CA that signed Vault's certificate, when it is not a public one. */
+  readonly caCert?: string;
+}
+
+export interface UnwrappedCredentials {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  readonly username: string;
+  readonly password: string;
+  readonly expiresAt: string;
+  readonly requestId: string;
+}
+
+/** Something the person can act on, said plainly; never a stack trace. */
+export class CredsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CredsError';
+  }
+}
+
+export const FORMATS = ['env', 'json', 'mycnf'] as const;
+export type CredsFormat = (typeof FORMATS)[number];
+
+/** Where Vault is, from the environment the person's shell has (VAULT_ADDR, as Vault's CLI). */
+export function vaultTargetFrom(env: NodeJS.ProcessEnv): VaultTarget {
+  const address = env.VAULT_ADDR?.trim();
+  if (!address) {
+    throw new CredsError(
+      'VAULT_ADDR is not set: export VAULT_ADDR=https://vault.example.com (your platform team knows the address), then run this again.',
+    );
+  }
+  if (!/^https?:\/\/[^\s/]+/.test(address)) {
+    throw new CredsError(
+      `VAULT_ADDR must be a URL such as https://vault.example.com:8200, not "${address}".`,
+    );
+  }
+  let caCert: string | undefined;
+  if (env.VAULT_CACERT) {
+    try {
+      caCert = readFileSync(env.VAULT_CACERT, 'utf8');
+    } catch {
+      throw new CredsError(`VAULT_CACERT names ${env.VAULT_CACERT}, which cannot be read.`);
+    }
+  }
+  return {
+    address: address.replace(/\/$/, ''),
+    ...(env.VAULT_NAMESPACE ? { namespace: env.VAULT_NAMESPACE } : {}),
+    ...(caCert ? { caCert } : {}),
+  };
+}
+
+/** Unwraps `token` once: the credentials, or a CredsError saying what happened and what to do. */
+export async function unwrapCredentials(token: string, target: VaultTarget): Promise<UnwrappedCredentials> {
+  if (!/^[A-Za-z0-9._-]{8,256}$/.test(token)) {
+    throw new CredsError('That does not look like a jit-access token: copy it whole from the Slack message.');
+  }
+  let answer: { status: number; body: string };
+  try {
+    answer = await post(`${target.address}/v1/sys/wrapping/unwrap`, target, { 'X-Vault-Token': token });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new CredsError(
+      `Cannot reach Vault at ${target.address} (${typeof code === 'string' ? code : 'no answer'}). Check VAULT_ADDR and your VPN, then run this again: the token is still valid until it expires.`,
+    );
+  }
+  const parsed = parseJson(answer.body) as
+    { data?: Partial<UnwrappedCredentials>; errors?: string[] } | undefined;
+  if (answer.status === 400 && parsed?.errors?.some((e) => e.includes('wrapping token is not valid'))) {
+    throw new CredsError(
+      'This token was already used, or it expired. If you did not use it yourself, someone else may have: report the request id from your Slack message to security. Ask for a fresh token with the button in that message.',
+    );
+  }
+  if (answer.status === 503)
+    throw new CredsError(
+      'Vault is sealed or unavailable right now; try again in a few minutes, or tell the platform team.',
+    );
+  if (answer.status !== 200 || !parsed?.data) {
+    throw new CredsError(
+      `Vault answered ${answer.status} (${parsed?.errors?.join('; ') ?? 'no message'}); tell the platform team.`,
+    );
+  }
+  const data = parsed.data;
+  if (
+    typeof data.username !== 'string' ||
+    typeof data.password !== 'string' ||
+    typeof data.host !== 'string'
+  ) {
+    throw new CredsError(
+      'The token opened, but it does not hold jit-access credentials; was it meant for another tool?',
+    );
+  }
+  return data as UnwrappedCredentials;
+}
+
+/** The credentials as the person asked for them. */
+export function formatCredentials(creds: UnwrappedCredentials, format: CredsFormat): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify(creds, null, 2);
+    case 'env':
+      // The variables the mysql and mariadb clients read (MYSQL_PWD is deprecated but still read).
+      return [
+        `export MYSQL_HOST=${shellQuote(creds.host)}`,
+        `export MYSQL_TCP_PORT=${creds.port}`,
+        `export MYSQL_USER=${shellQuote(creds.username)}`,
+        `export MYSQL_PWD=${shellQuote(creds.password)}`,
+        `export MYSQL_DATABASE=${shellQuote(creds.database)}`,
+        `# expires ${creds.expiresAt} (${creds.requestId})`,
+      ].join('\n');
+    case 'mycnf':
+      return [
+        `# jit-access ${creds.requestId}, expires ${creds.expiresAt}`,
+        '[client]',
+        `host=${creds.host}`,
+        `port=${creds.port}`,
+        `user=${creds.username}`,
+        `password="${creds.password.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`,
+        `database=${creds.database}`,
+      ].join('\n');
+  }
+}
+
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function post(
+  url: string,
+  target: VaultTarget,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  const request = url.startsWith('https:') ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, ...(target.namespace ? { 'X-Vault-Namespace': target.namespace } : {}) },
+        timeout: 10_000,
+        ...(target.caCert ? { ca: target.caCert } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end();
+  });
+}
