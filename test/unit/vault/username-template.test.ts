@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -102,4 +104,30 @@ describe('property: the defaults keep within the server limits', () => {
       { numRuns: 1000 },
     );
   });
+});
+
+describe('the templates docs/credentials.md recommends', () => {
+  const page = readFileSync(join(import.meta.dirname, '../../../docs/credentials.md'), 'utf8');
+  const recommended = [...page.matchAll(/`(\{\{ printf[^`]+\}\})`/g)].map((m) => m[1] ?? '');
+
+  it('are there, one per server family', () => {
+    expect(recommended).toHaveLength(2);
+  });
+
+  it.each([
+    [0, 32],
+    [1, 16],
+  ])(
+    'template %i keeps the account and stays within %i characters, even for a long account',
+    (index, limit) => {
+      const template = recommended[index] ?? '';
+      expect(render(template)).toMatch(/^alice-R+$/);
+      const long = render(template, {
+        DisplayName: tokenDisplayName('alexandra-konstantinopoulou'),
+        RoleName: 'r',
+      });
+      expect(long.length).toBeLessThanOrEqual(limit);
+      expect(long).toMatch(/^alexandra-/);
+    },
+  );
 });
