@@ -14,6 +14,7 @@ import {
   unwrapCredentials,
   vaultTargetFrom,
 } from './creds.js';
+import { connect } from './connect.js';
 
 /** Exit codes scripts can rely on. */
 export const EXIT = { ok: 0, invalid: 1, unusable: 2 } as const;
@@ -73,6 +74,26 @@ export function validateConfig(file: string, io: CliIo): number {
   }
 }
 
+export async function connectCommand(
+  token: string,
+  clientArgs: readonly string[],
+  client: string | undefined,
+  io: CliIo,
+): Promise<number> {
+  try {
+    return await connect(token, vaultTargetFrom(io.env ?? process.env), {
+      ...(client ? { client } : {}),
+      args: clientArgs,
+    });
+  } catch (error) {
+    if (error instanceof CredsError) {
+      io.err(error.message);
+      return EXIT.unusable;
+    }
+    throw error;
+  }
+}
+
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = new Command()
@@ -97,6 +118,18 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .option('--format <format>', `how to print them: ${FORMATS.join(', ')}`, 'env')
     .action(async (token: string, options: { format: string }) => {
       exitCode = await creds(token, options.format, io);
+    });
+
+  program
+    .command('connect')
+    .description(
+      'open the token and start the mariadb/mysql client as the temporary user (the password never on a command line); arguments after -- go to the client',
+    )
+    .argument('<token>', 'the token from the Slack message')
+    .argument('[clientArgs...]', 'arguments for the client, after --')
+    .option('--client <path>', 'the client to start (default: mariadb, else mysql, on PATH)')
+    .action(async (token: string, clientArgs: string[], options: { client?: string }) => {
+      exitCode = await connectCommand(token, clientArgs, options.client, io);
     });
 
   try {

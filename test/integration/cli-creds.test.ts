@@ -1,4 +1,9 @@
+import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../../bin/cli.js';
@@ -141,5 +146,89 @@ describe('jit-access creds', () => {
       '--format must be one of env, json, mycnf',
     );
     expect(emulator.requests.length).toBe(before);
+  });
+});
+
+describe('jit-access connect', () => {
+  const run = promisify(execFile);
+  const cliMain = join(import.meta.dirname, '../../bin/cli-main.ts');
+  /** The CLI as a person runs it: its own process, the client's output on its stdout. */
+  const connect = (args: string[], tmp: string) =>
+    run(process.execPath, ['--import', 'tsx', cliMain, 'connect', ...args], {
+      env: { ...process.env, VAULT_ADDR: emulator.url, TMPDIR: tmp },
+    }).then(
+      (result) => ({ code: 0, ...result }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+
+  it('starts the mariadb client logged in as the temporary user, and leaves no file behind', async () => {
+    const { wrappedToken, username } = await mint();
+    const tmp = mkdtempSync(join(tmpdir(), 'jit-connect-'));
+    const result = await connect(
+      [wrappedToken, '--', '--batch', '--skip-column-names', '-e', 'SELECT CURRENT_USER()'],
+      tmp,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(`${username}@%`);
+    // tsx keeps its cache there too; jit-access's own directories are what must be gone.
+    expect(readdirSync(tmp).filter((name) => name.startsWith('jit-access-'))).toEqual([]);
+  });
+
+  it('hands the client a 0600 defaults file, and the password on no command line', async () => {
+    const { wrappedToken } = await mint();
+    const tmp = mkdtempSync(join(tmpdir(), 'jit-connect-'));
+    const out = join(mkdtempSync(join(tmpdir(), 'jit-fake-')), 'seen');
+    const fake = join(tmp, '..', `fake-client-${randomUUID()}.sh`);
+    writeFileSync(
+      fake,
+      `#!/bin/sh\nfile="\${1#--defaults-extra-file=}"\nstat -c %a "$file" > "${out}"\nstat -c %a "$(dirname "$file")" >> "${out}"\nprintf '%s\\n' "$@" >> "${out}"\ngrep '^password=' "$file" >> "${out}"\n`,
+    );
+    chmodSync(fake, 0o755);
+    const result = await connect(['--client', fake, wrappedToken, '--', '-e', 'SELECT 1'], tmp);
+    expect(result.code).toBe(0);
+    const [fileMode, dirMode, ...rest] = readFileSync(out, 'utf8').trim().split('\n');
+    expect(fileMode).toBe('600');
+    expect(dirMode).toBe('700');
+    const passwordLine = rest.at(-1) ?? '';
+    const password = /^password="(.+)"$/.exec(passwordLine)?.[1] ?? '';
+    expect(password.length).toBeGreaterThan(8);
+    const argv = rest.slice(0, -1);
+    expect(argv[0]).toMatch(/^--defaults-extra-file=/);
+    expect(argv.slice(1)).toEqual(['-e', 'SELECT 1']);
+    expect(argv.join(' ')).not.toContain(password);
+    // tsx keeps its cache there too; jit-access's own directories are what must be gone.
+    expect(readdirSync(tmp).filter((name) => name.startsWith('jit-access-'))).toEqual([]);
+  });
+
+  it('removes the defaults file when it is stopped (SIGTERM) while the client runs', async () => {
+    const { wrappedToken } = await mint();
+    const tmp = mkdtempSync(join(tmpdir(), 'jit-connect-'));
+    const sleeper = join(tmp, '..', `sleepy-client-${randomUUID()}.sh`);
+    writeFileSync(sleeper, '#!/bin/sh\nexec sleep 30\n');
+    chmodSync(sleeper, 0o755);
+    const cliProcess = spawn(
+      process.execPath,
+      ['--import', 'tsx', cliMain, 'connect', '--client', sleeper, wrappedToken],
+      {
+        env: { ...process.env, VAULT_ADDR: emulator.url, TMPDIR: tmp },
+        stdio: 'ignore',
+      },
+    );
+    const ours = () => readdirSync(tmp).filter((name) => name.startsWith('jit-access-'));
+    for (let i = 0; i < 100 && ours().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(ours()).toHaveLength(1);
+    const exited = new Promise((resolve) => cliProcess.once('exit', resolve));
+    cliProcess.kill('SIGTERM');
+    await exited;
+    expect(ours()).toEqual([]);
+  });
+
+  it('says which client to install when none is found, without spending the token', async () => {
+    const { wrappedToken } = await mint();
+    const tmp = mkdtempSync(join(tmpdir(), 'jit-connect-'));
+    const result = await connect(['--client', '/nonexistent/mariadb', wrappedToken], tmp);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--client /nonexistent/mariadb is not an executable file');
+    expect((await cli(['creds', wrappedToken])).code).toBe(0);
   });
 });
