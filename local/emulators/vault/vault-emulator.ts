@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { createConnection } from 'mysql2/promise';
+import { Sha256 } from '../../../shared/adapters/vault/aws-login.js';
 import {
   DEFAULT_USERNAME_TEMPLATE,
   LEGACY_USERNAME_TEMPLATE,
@@ -26,6 +28,20 @@ export interface VaultPolicyRule {
   readonly capabilities: readonly Capability[];
 }
 export type Capability = 'create' | 'read' | 'update' | 'delete' | 'list' | 'sudo' | 'deny';
+
+/** Who a set of AWS keys is, as STS would answer GetCallerIdentity for them. */
+export interface AwsIdentityFixture {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  /** e.g. arn:aws:sts::123456789012:assumed-role/jit-access-worker/session */
+  readonly arn: string;
+}
+
+interface AwsAuthRole {
+  boundPrincipals: string[];
+  policies: string[];
+  ttl: number;
+}
 
 export interface VaultEmulatorOptions {
   readonly clock?: Clock;
@@ -123,6 +139,9 @@ export class VaultEmulator {
   private readonly connections = new Map<string, DatabaseConnection>();
   private readonly roles = new Map<string, DatabaseRole>();
   private readonly leaseStore = new Map<string, EmulatedLease>();
+  private readonly awsRoles = new Map<string, AwsAuthRole>();
+  private readonly awsIdentities = new Map<string, AwsIdentityFixture>();
+  private awsServerId: string | undefined;
   /** Every request answered, with its body and status, for tests to read (and hold to the spec). */
   readonly requests: { method: string; path: string; body?: unknown; status: number }[] = [];
 
@@ -170,6 +189,11 @@ export class VaultEmulator {
   /** Writes an ACL policy, as `vault policy write` would. */
   writePolicy(name: string, rules: readonly VaultPolicyRule[]): void {
     this.policies.set(name, [...rules]);
+  }
+
+  /** Keys STS would recognise (the emulator cannot ask STS; it checks the signature itself). */
+  addAwsIdentity(identity: AwsIdentityFixture): void {
+    this.awsIdentities.set(identity.accessKeyId, identity);
   }
 
   leases(): readonly EmulatedLease[] {
@@ -244,6 +268,8 @@ export class VaultEmulator {
     if (path === 'sys/wrapping/lookup' && write) return this.wrappingLookup(input);
     if (path === 'sys/wrapping/unwrap' && write) return this.unwrap(input, headers);
 
+    if (path === 'auth/aws/login' && write) return this.awsLogin(input);
+
     const caller = this.authenticate(headers['x-vault-token']);
     const capability =
       method === 'GET' ? 'read' : method === 'LIST' ? 'list' : method === 'DELETE' ? 'delete' : 'update';
@@ -261,6 +287,21 @@ export class VaultEmulator {
     if ((m = match(/^auth\/token\/roles\/([^/]+)$/))) {
       this.authorize(caller, path, capability);
       return write ? this.writeTokenRole(m[1] ?? '', input) : this.readTokenRole(m[1] ?? '');
+    }
+    if ((m = match(/^auth\/aws\/role\/([^/]+)$/)) && write) {
+      this.authorize(caller, path, 'update');
+      this.awsRoles.set(m[1] ?? '', {
+        boundPrincipals: stringList(input.bound_iam_principal_arn),
+        policies: stringList(input.token_policies ?? input.policies),
+        ttl: input.token_ttl === undefined ? 3600 : parseDuration(input.token_ttl, 'token_ttl'),
+      });
+      return { status: 204 };
+    }
+    if (path === 'auth/aws/config/client' && write) {
+      this.authorize(caller, path, 'update');
+      this.awsServerId =
+        typeof input.iam_server_id_header_value === 'string' ? input.iam_server_id_header_value : undefined;
+      return { status: 204 };
     }
     if (path === 'auth/token/revoke-accessor' && write) {
       this.authorize(caller, path, 'update');
@@ -459,6 +500,115 @@ export class VaultEmulator {
     for (const lease of [...this.leaseStore.values()]) {
       if (lease.token === token.id) await this.revokeLease(lease).catch(() => {});
     }
+  }
+
+  // ---- AWS IAM auth -----------------------------------------------------------------------------
+
+  /**
+   * `auth/aws/login` with a signed sts:GetCallerIdentity: Vault forwards it to STS; the emulator
+   * checks what STS would (the SigV4 signature of those exact bytes, by known keys) and what Vault
+   * does (POST, the STS URL and body, the server-id header signed when configured, the role's
+   * bound principals).
+   */
+  private async awsLogin(input: Record<string, unknown>) {
+    const roleName = typeof input.role === 'string' ? input.role : '';
+    const role = this.awsRoles.get(roleName);
+    if (!role) throw new VaultHttpError(400, [`entry for role ${roleName} not found`]);
+    const decode = (field: string) => {
+      const value = input[field];
+      if (typeof value !== 'string') throw new VaultHttpError(400, [`missing ${field}`]);
+      return Buffer.from(value, 'base64').toString('utf8');
+    };
+    if (input.iam_http_request_method !== 'POST')
+      throw new VaultHttpError(400, ['invalid iam_http_request_method; only POST is supported']);
+    const url = decode('iam_request_url');
+    const body = decode('iam_request_body');
+    let headers: Record<string, string>;
+    try {
+      const parsed = JSON.parse(decode('iam_request_headers')) as Record<string, string | string[]>;
+      headers = Object.fromEntries(
+        Object.entries(parsed).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(',') : v]),
+      );
+    } catch {
+      throw new VaultHttpError(400, ['error parsing iam_request_headers']);
+    }
+    if (url !== 'https://sts.amazonaws.com/' || body !== 'Action=GetCallerIdentity&Version=2011-06-15') {
+      throw new VaultHttpError(400, [
+        'iam_request_url and iam_request_body must be a GetCallerIdentity request to the STS endpoint',
+      ]);
+    }
+    const authorization =
+      /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/sts\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
+        headers.authorization ?? '',
+      );
+    if (!authorization)
+      throw new VaultHttpError(400, [
+        'error making upstream request: received error code 403 from STS: missing or malformed Authorization',
+      ]);
+    const [, accessKeyId = '', , region = '', signedHeaders = '', signature = ''] = authorization;
+    if (this.awsServerId !== undefined) {
+      const signed = signedHeaders.split(';');
+      if (
+        headers['x-vault-aws-iam-server-id'] !== this.awsServerId ||
+        !signed.includes('x-vault-aws-iam-server-id')
+      ) {
+        throw new VaultHttpError(400, [
+          'expected X-Vault-AWS-IAM-Server-ID header value to be signed and to match',
+        ]);
+      }
+    }
+    const identity = this.awsIdentities.get(accessKeyId);
+    const amzDate = headers['x-amz-date'] ?? '';
+    const expected = identity
+      ? await signatureFor(identity, region, headers, signedHeaders.split(';'), body, amzDate)
+      : undefined;
+    if (!identity || expected !== signature) {
+      throw new VaultHttpError(400, [
+        'error making upstream request: received error code 403 from STS: SignatureDoesNotMatch',
+      ]);
+    }
+    const principal = canonicalArn(identity.arn);
+    if (
+      !role.boundPrincipals.some((bound) =>
+        bound.endsWith('*') ? principal.startsWith(bound.slice(0, -1)) : bound === principal,
+      )
+    ) {
+      throw new VaultHttpError(400, [
+        `IAM Principal "${principal}" does not belong to the role "${roleName}"`,
+      ]);
+    }
+    const now = this.nowSeconds();
+    const entry: TokenEntry = {
+      id: `hvs.${base62(24)}`,
+      accessor: base62(24),
+      policies: [...new Set([...role.policies, 'default'])].sort(),
+      displayName: `aws-${principal.split('/').at(-1) ?? ''}`,
+      path: 'auth/aws/login',
+      meta: { role: roleName },
+      orphan: true,
+      issuedAt: now,
+      expiresAt: now + role.ttl,
+      creationTtl: role.ttl,
+      numUses: 0,
+      renewable: true,
+    };
+    this.tokens.set(entry.id, entry);
+    return this.reply({
+      auth: {
+        client_token: entry.id,
+        accessor: entry.accessor,
+        policies: entry.policies,
+        token_policies: entry.policies,
+        metadata: entry.meta,
+        lease_duration: role.ttl,
+        renewable: true,
+        entity_id: '',
+        token_type: 'service',
+        orphan: true,
+        num_uses: 0,
+        mfa_requirement: null,
+      },
+    });
   }
 
   // ---- database secrets engine ------------------------------------------------------------------
@@ -872,4 +1022,39 @@ function formatExpiration(at: Date): string {
 function base62(length: number): string {
   const bytes = randomBytes(length);
   return Array.from(bytes, (byte) => BASE62[byte % BASE62.length]).join('');
+}
+
+/** Assumed-role ARNs become the role's IAM ARN, as Vault resolves them. */
+function canonicalArn(arn: string): string {
+  const assumed = /^arn:aws:sts::(\d+):assumed-role\/([^/]+)\//.exec(arn);
+  return assumed ? `arn:aws:iam::${assumed[1]}:role/${assumed[2]}` : arn;
+}
+
+/** The SigV4 signature STS would compute for the request as it was signed. */
+async function signatureFor(
+  identity: AwsIdentityFixture,
+  region: string,
+  headers: Record<string, string>,
+  signedHeaders: readonly string[],
+  body: string,
+  amzDate: string,
+): Promise<string | undefined> {
+  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, se] = match;
+  const signingDate = new Date(`${y}-${mo}-${d}T${h}:${mi}:${se}Z`);
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey },
+    region,
+    service: 'sts',
+    sha256: Sha256,
+  });
+  const kept = Object.fromEntries(
+    Object.entries(headers).filter(([name]) => signedHeaders.includes(name) && name !== 'authorization'),
+  );
+  const signed = await signer.sign(
+    { method: 'POST', protocol: 'https:', hostname: 'sts.amazonaws.com', path: '/', headers: kept, body },
+    { signingDate },
+  );
+  return /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization))?.[1];
 }

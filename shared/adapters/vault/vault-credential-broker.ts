@@ -20,7 +20,7 @@ import type { Clock } from '../../ports/clock.js';
 
 export interface VaultCredentialBrokerOptions {
   readonly endpoint: string;
-  /** The worker's own Vault token (a login token in AWS; VAULT_TOKEN locally). */
+  /** The worker's own Vault token (vault-token-source.ts: an AWS login in AWS, VAULT_TOKEN locally). */
   readonly token: () => Promise<string> | string;
   readonly clock: Clock;
   /** The token role requester tokens are created through (`jit-access vault sync` writes it). */
