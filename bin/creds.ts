@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { WrappedConnection } from '../shared/ports/credential-broker.js';
 
 /*
  * `jit-access creds <token>`: opens the single-use wrap the Slack DM carried and prints the
@@ -15,15 +16,8 @@ export interface VaultTarget {
   readonly caCert?: string;
 }
 
-export interface UnwrappedCredentials {
-  readonly host: string;
-  readonly port: number;
-  readonly database: string;
-  readonly username: string;
-  readonly password: string;
-  readonly expiresAt: string;
-  readonly requestId: string;
-}
+/** What the wrap holds: the connection details the worker's broker put in it. */
+export type UnwrappedCredentials = WrappedConnection;
 
 /** Something the person can act on, said plainly; never a stack trace. */
 export class CredsError extends Error {

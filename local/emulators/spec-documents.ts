@@ -68,3 +68,20 @@ export function validatorCache<S extends object>(): (
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/**
+ * A schema taken out of its document, with `#/…` references pointed at the document registered
+ * as `specId`, so ajv resolves them against the whole description.
+ */
+export function rebaseRefs(node: unknown, specId: string): unknown {
+  if (Array.isArray(node)) return node.map((item) => rebaseRefs(item, specId));
+  if (!isRecord(node)) return node;
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    copy[key] =
+      key === '$ref' && typeof value === 'string' && value.startsWith('#/')
+        ? `${specId}${value}`
+        : rebaseRefs(value, specId);
+  }
+  return copy;
+}

@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type Connection, createConnection, type RowDataPacket } from 'mysql2/promise';
 import vault from 'node-vault';
-import { configureVault } from '../fixtures/vault-world.js';
-import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
+import { configureVault, holdToVaultSpec } from '../fixtures/vault-world.js';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { startVaultEmulator, type VaultEmulator } from '../../local/emulators/vault/vault-emulator.js';
-import {
-  loadVaultSpec,
-  validateVaultRequest,
-  vaultSpecAvailable,
-} from '../../local/emulators/vault/vault-spec.js';
 import { VaultCredentialBroker } from '../../shared/adapters/vault/vault-credential-broker.js';
 import type { WrappedConnection } from '../../shared/ports/credential-broker.js';
 import { credentialBrokerContract } from './credential-broker.contract.js';
@@ -27,17 +22,7 @@ beforeAll(async () => {
   workerToken = await configureVault(emulator, db, { database: 'orders', schema: SCHEMA });
 });
 
-const availability = vaultSpecAvailable();
-const spec = availability.available ? loadVaultSpec(availability.path) : undefined;
-if (!spec && !availability.available) console.warn(`Vault spec checks skipped: ${availability.reason}`);
-
-// Every request that reached the emulator is an operation of Vault's description, with a body
-// its schema accepts.
-afterEach(() => {
-  if (!spec) return;
-  const sent = emulator.requests.splice(0);
-  expect(sent.flatMap((call) => validateVaultRequest(call, spec))).toEqual([]);
-});
+holdToVaultSpec(() => emulator);
 
 afterAll(async () => {
   await emulator?.stop();

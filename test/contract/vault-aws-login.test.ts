@@ -1,15 +1,11 @@
 import vault from 'node-vault';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVaultEmulator, type VaultEmulator } from '../../local/emulators/vault/vault-emulator.js';
-import {
-  loadVaultSpec,
-  validateVaultRequest,
-  vaultSpecAvailable,
-} from '../../local/emulators/vault/vault-spec.js';
 import { awsLoginPayload } from '../../shared/adapters/vault/aws-login.js';
 import { awsLoginTokenSource } from '../../shared/adapters/vault/vault-token-source.js';
 import { BrokerRejectedError } from '../../shared/ports/credential-broker.js';
 import { ManualClock } from '../fixtures/manual-clock.js';
+import { holdToVaultSpec } from '../fixtures/vault-world.js';
 
 /*
  * The worker's Vault login by its IAM role: a SigV4-signed sts:GetCallerIdentity, checked by the
@@ -49,14 +45,7 @@ beforeAll(async () => {
   await root.write('auth/aws/config/client', { iam_server_id_header_value: 'vault.example.com' });
 });
 
-const availability = vaultSpecAvailable();
-const spec = availability.available ? loadVaultSpec(availability.path) : undefined;
-
-// Every request that reached the emulator is an operation of Vault's description, with a body its schema accepts.
-afterEach(() => {
-  if (!spec) return;
-  expect(emulator.requests.splice(0).flatMap((call) => validateVaultRequest(call, spec))).toEqual([]);
-});
+holdToVaultSpec(() => emulator);
 
 afterAll(async () => {
   await emulator?.stop();

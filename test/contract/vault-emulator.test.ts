@@ -1,13 +1,10 @@
 import { type Connection, createConnection, type RowDataPacket } from 'mysql2/promise';
 import vault from 'node-vault';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { startVaultEmulator, type VaultEmulator } from '../../local/emulators/vault/vault-emulator.js';
-import {
-  loadVaultSpec,
-  validateVaultRequest,
-  vaultSpecAvailable,
-} from '../../local/emulators/vault/vault-spec.js';
+import { validateVaultRequest } from '../../local/emulators/vault/vault-spec.js';
 import { ManualClock } from '../fixtures/manual-clock.js';
+import { holdToVaultSpec, vaultSpec } from '../fixtures/vault-world.js';
 
 /*
  * The Vault emulator driven by node-vault (the client jit-access uses), with the database engine
@@ -54,17 +51,7 @@ beforeAll(async () => {
   emulator = await startVaultEmulator({ clock });
 });
 
-const availability = vaultSpecAvailable();
-const spec = availability.available ? loadVaultSpec(availability.path) : undefined;
-if (!spec && !availability.available) console.warn(`Vault spec checks skipped: ${availability.reason}`);
-
-// Every request that reached the emulator is an operation of Vault's description, with a body
-// its schema accepts.
-afterEach(() => {
-  if (!spec) return;
-  const sent = emulator.requests.splice(0);
-  expect(sent.flatMap((call) => validateVaultRequest(call, spec))).toEqual([]);
-});
+holdToVaultSpec(() => emulator);
 
 afterAll(async () => {
   await emulator?.stop();
@@ -301,19 +288,21 @@ describe('Vault emulator: sealed', () => {
   });
 });
 
-describe.skipIf(!spec)('the Vault description the emulator is held to', () => {
+describe.skipIf(!vaultSpec)('the Vault description the emulator is held to', () => {
   it('flags a path Vault does not have, and a body its schema refuses', () => {
-    expect(validateVaultRequest({ method: 'POST', path: 'sys/leases/forget', body: {} }, spec)).toEqual([
+    expect(validateVaultRequest({ method: 'POST', path: 'sys/leases/forget', body: {} }, vaultSpec)).toEqual([
       'POST sys/leases/forget: no such operation in the Vault API description',
     ]);
     expect(
-      validateVaultRequest({ method: 'POST', path: 'sys/leases/revoke', body: { lease_id: 42 } }, spec),
+      validateVaultRequest({ method: 'POST', path: 'sys/leases/revoke', body: { lease_id: 42 } }, vaultSpec),
     ).toEqual(['POST sys/leases/revoke: body/lease_id must be string']);
   });
 
   it('takes a default mount for the mount-path parameter, and only it', () => {
-    expect(validateVaultRequest({ method: 'GET', path: 'database/creds/jit-orders-read' }, spec)).toEqual([]);
-    expect(validateVaultRequest({ method: 'GET', path: 'aws/creds/x' }, spec)).toEqual([]);
-    expect(validateVaultRequest({ method: 'GET', path: 'nosuchengine/creds/x' }, spec)).toHaveLength(1);
+    expect(
+      validateVaultRequest({ method: 'GET', path: 'database/creds/jit-orders-read' }, vaultSpec),
+    ).toEqual([]);
+    expect(validateVaultRequest({ method: 'GET', path: 'aws/creds/x' }, vaultSpec)).toEqual([]);
+    expect(validateVaultRequest({ method: 'GET', path: 'nosuchengine/creds/x' }, vaultSpec)).toHaveLength(1);
   });
 });

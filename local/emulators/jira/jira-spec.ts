@@ -1,5 +1,6 @@
 import {
   isRecord,
+  rebaseRefs,
   type SpecAvailability,
   specAvailability,
   specLoader,
@@ -330,21 +331,8 @@ function newAjv(spec: JiraPlatformSpec, mode: Mode): Ajv {
 function compiled(spec: JiraPlatformSpec, key: string, schema: unknown, mode: Mode): ValidateFunction {
   // Operation schemas point at `#/components/...` of the whole document, which is registered as SPEC_ID.
   return validators(spec, key, () =>
-    ajvFor(spec, mode).compile(rebaseRefs(isRecord(schema) ? schema : {}) as object),
+    ajvFor(spec, mode).compile(rebaseRefs(isRecord(schema) ? schema : {}, SPEC_ID) as object),
   );
-}
-
-function rebaseRefs(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(rebaseRefs);
-  if (!isRecord(node)) return node;
-  const copy: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(node)) {
-    copy[key] =
-      key === '$ref' && typeof value === 'string' && value.startsWith('#/')
-        ? `${SPEC_ID}${value}`
-        : rebaseRefs(value);
-  }
-  return copy;
 }
 
 function parameterProblems(

@@ -424,22 +424,7 @@ export class VaultEmulator {
       ...(roleName ? { role: roleName } : {}),
     };
     this.tokens.set(entry.id, entry);
-    return this.reply({
-      auth: {
-        client_token: entry.id,
-        accessor: entry.accessor,
-        policies: entry.policies,
-        token_policies: entry.policies,
-        metadata: entry.meta,
-        lease_duration: ttl,
-        renewable: entry.renewable,
-        entity_id: '',
-        token_type: 'service',
-        orphan: entry.orphan,
-        num_uses: entry.numUses,
-        mfa_requirement: null,
-      },
-    });
+    return this.authReply(entry);
   }
 
   private writeTokenRole(name: string, input: Record<string, unknown>) {
@@ -593,22 +578,7 @@ export class VaultEmulator {
       renewable: true,
     };
     this.tokens.set(entry.id, entry);
-    return this.reply({
-      auth: {
-        client_token: entry.id,
-        accessor: entry.accessor,
-        policies: entry.policies,
-        token_policies: entry.policies,
-        metadata: entry.meta,
-        lease_duration: role.ttl,
-        renewable: true,
-        entity_id: '',
-        token_type: 'service',
-        orphan: true,
-        num_uses: 0,
-        mfa_requirement: null,
-      },
-    });
+    return this.authReply(entry);
   }
 
   // ---- database secrets engine ------------------------------------------------------------------
@@ -922,6 +892,26 @@ export class VaultEmulator {
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
+
+  /** A login or token-create answer: the new token under `auth`. */
+  private authReply(entry: TokenEntry): { status: number; body: unknown } {
+    return this.reply({
+      auth: {
+        client_token: entry.id,
+        accessor: entry.accessor,
+        policies: entry.policies,
+        token_policies: entry.policies,
+        metadata: entry.meta,
+        lease_duration: entry.creationTtl,
+        renewable: entry.renewable,
+        entity_id: '',
+        token_type: 'service',
+        orphan: entry.orphan,
+        num_uses: entry.numUses,
+        mfa_requirement: null,
+      },
+    });
+  }
 
   private reply(fields: Record<string, unknown>): { status: number; body: unknown } {
     return {

@@ -3,6 +3,7 @@ import { Ajv } from 'ajv';
 import { REPOSITORY_ROOT } from '../jira/jira-spec.js';
 import {
   isRecord,
+  rebaseRefs,
   type SpecAvailability,
   specAvailability,
   specLoader,
@@ -105,7 +106,7 @@ export function validateVaultRequest(call: VaultCallToValidate, spec: VaultSpec 
   if (!operation) return [`${label}: no such operation in the Vault API description`];
   if (operation.requestSchema === undefined || call.body === undefined) return [];
   const validate = validators(spec, `${operation.method} ${operation.template}`, () =>
-    ajvFor(spec).compile(rebaseRefs(operation.requestSchema) as object),
+    ajvFor(spec).compile(rebaseRefs(operation.requestSchema, SPEC_ID) as object),
   );
   if (validate(call.body)) return [];
   return (validate.errors ?? []).map(
@@ -126,17 +127,4 @@ function ajvFor(spec: VaultSpec): Ajv {
     ajvs.set(spec, ajv);
   }
   return ajv;
-}
-
-function rebaseRefs(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(rebaseRefs);
-  if (!isRecord(node)) return node;
-  const copy: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(node)) {
-    copy[key] =
-      key === '$ref' && typeof value === 'string' && value.startsWith('#/')
-        ? `${SPEC_ID}${value}`
-        : rebaseRefs(value);
-  }
-  return copy;
 }
