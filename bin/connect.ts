@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -39,39 +39,43 @@ export async function connect(
   // Found before the token is spent: a missing client must not cost the person their token.
   const client = findClient(options.client);
   const creds = await unwrapCredentials(token, target);
-  const dir = mkdtempSync(join(tmpdir(), 'jit-access-'));
-  const cleanup = () => rmSync(dir, { recursive: true, force: true });
-  const onExit = () => cleanup();
-  process.once('exit', onExit);
+  let child: ChildProcess | undefined;
+  let dir: string | undefined;
+  const cleanup = () => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+  // Installed before the directory exists, so no signal can leave it behind: while the client
+  // runs, Ctrl-C is the client's (same terminal) and SIGTERM is passed on to it; before that,
+  // either one cleans up and stops.
+  const stopNow = (code: number) => {
+    cleanup();
+    process.exit(code);
+  };
+  const onSigint = () => {
+    if (!child) stopNow(130);
+  };
+  const onSigterm = () => {
+    if (child) child.kill('SIGTERM');
+    else stopNow(143);
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  process.once('exit', cleanup);
   try {
+    dir = mkdtempSync(join(tmpdir(), 'jit-access-'));
     const file = join(dir, 'my.cnf');
     writeFileSync(file, `${formatCredentials(creds, 'mycnf')}\n`, { mode: 0o600, flag: 'wx' });
     return await new Promise<number>((resolve, reject) => {
       // --defaults-extra-file must come first; the person's own arguments follow.
-      const child = spawn(client, [`--defaults-extra-file=${file}`, ...(options.args ?? [])], {
-        stdio: 'inherit',
-      });
-      // Ctrl-C reaches the client (same terminal); this process waits for it to finish, then cleans up.
-      const ignore = () => {};
-      process.on('SIGINT', ignore);
-      const forward = () => child.kill('SIGTERM');
-      process.on('SIGTERM', forward);
-      const done = () => {
-        process.off('SIGINT', ignore);
-        process.off('SIGTERM', forward);
-      };
-      child.once('error', (error) => {
-        done();
-        reject(new CredsError(`Could not start ${client}: ${error.message}`));
-      });
-      child.once('exit', (code, signal) => {
-        done();
-        resolve(code ?? (signal ? 128 : 1));
-      });
+      child = spawn(client, [`--defaults-extra-file=${file}`, ...(options.args ?? [])], { stdio: 'inherit' });
+      child.once('error', (error) => reject(new CredsError(`Could not start ${client}: ${error.message}`)));
+      child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
     });
   } finally {
     cleanup();
-    process.off('exit', onExit);
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+    process.off('exit', cleanup);
   }
 }
 

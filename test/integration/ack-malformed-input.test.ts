@@ -150,6 +150,32 @@ describe('ack Lambda: signed bodies Bolt would crash on are refused with 400 bef
       ),
       'without trigger_id',
     ],
+    // Found by the ack property (seed -1981057505): Bolt looks team ids up in a plain object.
+    [
+      'a slash command whose team_id is valueOf',
+      raw('command=%2Frequest_mysql_access&trigger_id=1.2.abc&team_id=valueOf'),
+      'team_id is not a Slack team id',
+    ],
+    [
+      'a slash command whose team_id is __proto__',
+      raw('command=%2Frequest_mysql_access&trigger_id=1.2.abc&team_id=__proto__'),
+      'team_id is not a Slack team id',
+    ],
+    [
+      'a slash command whose team_id is constructor',
+      raw('command=%2Frequest_mysql_access&trigger_id=1.2.abc&team_id=constructor'),
+      'team_id is not a Slack team id',
+    ],
+    [
+      'a click whose team id is toString',
+      payload({ ...clickBase, team: { id: 'toString' }, actions: [approve] }),
+      'team.id is not a Slack team id',
+    ],
+    [
+      'a click whose user team id is valueOf',
+      payload({ ...clickBase, user: { id: 'U0BOB0001', team_id: 'valueOf' }, actions: [approve] }),
+      'user.team_id is not a Slack team id',
+    ],
   ])('%s', async (_case, request, reason) => {
     const reply = await send(request);
     expect(reply.statusCode).toBe(400);

@@ -11,12 +11,17 @@ import * as z from 'zod';
 export type GateResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
 const id = z.string().min(1).max(255);
+// Bolt keeps its per-workspace clients in a plain object keyed by team id: a team id such as
+// `valueOf` or `__proto__` finds Object.prototype there and crashes it (a 500). Found by the
+// ack property test; team and enterprise ids must have Slack's shape before Bolt sees them.
+const SLACK_TEAM_ID = /^[TE][A-Z0-9]{2,}$/;
+const teamId = z.string().regex(SLACK_TEAM_ID, { error: 'is not a Slack team id' });
 const text = z.string().max(4000);
 
 const user = z.looseObject({
   id,
   name: z.string().max(255).optional(),
-  team_id: id.optional(),
+  team_id: teamId.optional(),
   username: z.string().max(255).optional(),
 });
 
@@ -38,7 +43,8 @@ const view = z.looseObject({
 
 const common = {
   user,
-  team: z.looseObject({ id }).nullish(),
+  team: z.looseObject({ id: teamId }).nullish(),
+  enterprise: z.looseObject({ id: teamId }).nullish(),
   trigger_id: z.string().max(255).optional(),
   response_url: z.string().max(2000).optional(),
 };
@@ -96,6 +102,12 @@ export function checkSlackBody(rawBody: string): GateResult {
 function checkSlashCommand(form: URLSearchParams): GateResult {
   const unroutable = ROUTING_FIELDS.filter((field) => (form.get(field) ?? '') === '');
   if (unroutable.length > 0) return refuse(`slash command without ${unroutable.join(', ')}`);
+  // Empty ids are the contract's to refuse with a message; an id of another shape never reaches Bolt.
+  const badTeam = ['team_id', 'enterprise_id'].find((field) => {
+    const value = form.get(field) ?? '';
+    return value !== '' && !SLACK_TEAM_ID.test(value);
+  });
+  if (badTeam) return refuse(`slash command field ${badTeam} is not a Slack team id`);
   const tooLong = SLASH_FIELDS.find((field) => (form.get(field) ?? '').length > 4000);
   if (tooLong) return refuse(`slash command field ${tooLong} is longer than 4000 characters`);
   return { ok: true };

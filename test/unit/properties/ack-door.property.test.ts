@@ -47,7 +47,16 @@ const field = <T>(valid: fc.Arbitrary<T>) =>
     fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 2 }),
   );
 const userId = fc.constantFrom('U0ALICE01', 'U0BOB0001', 'W0ORG0001', 'bob', 'U');
-const teamId = fc.constantFrom('T0JITTEAM', 'T0OTHER01', 'E0GRID001', 'team');
+// Object.prototype's keys too: Bolt looks team ids up in a plain object (a counterexample once).
+const teamId = fc.constantFrom(
+  'T0JITTEAM',
+  'T0OTHER01',
+  'E0GRID001',
+  'team',
+  'valueOf',
+  '__proto__',
+  'constructor',
+);
 const requestIdValue = fc.constantFrom('REQ-0K2M9Q7X', 'REQ-0K2M9Q7X:60', 'REQ-0K2M9Q7X:0', 'nope', '');
 const responseUrl = fc.constantFrom(`${DEAD_END}/commands/T0/1/x`, 'not a url', 'javascript:alert(1)');
 
