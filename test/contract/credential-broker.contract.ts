@@ -17,6 +17,8 @@ export interface CredentialBrokerContractSubject {
   /** Whether the database has this user, and whether the password logs in and reads. */
   userExists(username: string): Promise<boolean>;
   canRead(connection: WrappedConnection): Promise<boolean>;
+  /** A lease id of this backend's form that it never issued. */
+  readonly neverIssuedLease: string;
   /** Makes the broker's backend unreachable, then reachable again. */
   breakBackend(): void;
   repairBackend(): void;
@@ -78,7 +80,7 @@ export function credentialBrokerContract(
       await subject.broker.revoke(minted.leaseId);
       expect(await subject.userExists(minted.username)).toBe(false);
       await subject.broker.revoke(minted.leaseId);
-      await subject.broker.revoke('database/creds/jit-orders-read/NeverIssued00000000000000');
+      await subject.broker.revoke(subject.neverIssuedLease);
       expect(await subject.broker.lookup(minted.leaseId)).toBeUndefined();
     });
 

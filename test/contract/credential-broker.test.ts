@@ -78,6 +78,7 @@ credentialBrokerContract('VaultCredentialBroker on the Vault emulator and the re
       await session.end();
     }
   },
+  neverIssuedLease: 'database/creds/jit-orders-read/NeverIssued00000000000000',
   breakBackend: () => {
     broken = true;
     emulator.seal();

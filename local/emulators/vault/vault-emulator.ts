@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createConnection } from 'mysql2/promise';
@@ -6,6 +6,7 @@ import { Sha256 } from '../../../shared/adapters/vault/aws-login.js';
 import {
   DEFAULT_USERNAME_TEMPLATE,
   LEGACY_USERNAME_TEMPLATE,
+  randomBase62,
   renderUsernameTemplate,
   tokenDisplayName,
   UsernameTemplateError,
@@ -126,10 +127,9 @@ const DEFAULT_POLICY: VaultPolicyRule[] = [
 /** Vault's backoff gives up after this many failed revocations and marks the lease irrevocable. */
 const MAX_REVOKE_ATTEMPTS = 6;
 const DEFAULT_TOKEN_TTL = 32 * 24 * 3600;
-const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 export class VaultEmulator {
-  readonly rootToken = `hvs.${base62(24)}`;
+  readonly rootToken = `hvs.${randomBase62(24)}`;
   private readonly clock: Clock;
   private server: LoopbackServer | undefined;
   private sealedNow: boolean;
@@ -150,7 +150,7 @@ export class VaultEmulator {
     this.sealedNow = options.sealed ?? false;
     this.tokens.set(this.rootToken, {
       id: this.rootToken,
-      accessor: base62(24),
+      accessor: randomBase62(24),
       policies: ['root'],
       displayName: 'root',
       path: 'auth/token/root',
@@ -408,8 +408,8 @@ export class VaultEmulator {
     if (role && role.explicitMaxTtl > 0) ttl = Math.min(ttl, role.explicitMaxTtl);
     const now = this.nowSeconds();
     const entry: TokenEntry = {
-      id: `hvs.${base62(24)}`,
-      accessor: base62(24),
+      id: `hvs.${randomBase62(24)}`,
+      accessor: randomBase62(24),
       policies,
       displayName: tokenDisplayName(typeof input.display_name === 'string' ? input.display_name : undefined),
       path: roleName ? `auth/token/create/${roleName}` : 'auth/token/create',
@@ -564,8 +564,8 @@ export class VaultEmulator {
     }
     const now = this.nowSeconds();
     const entry: TokenEntry = {
-      id: `hvs.${base62(24)}`,
-      accessor: base62(24),
+      id: `hvs.${randomBase62(24)}`,
+      accessor: randomBase62(24),
       policies: [...new Set([...role.policies, 'default'])].sort(),
       displayName: `aws-${principal.split('/').at(-1) ?? ''}`,
       path: 'auth/aws/login',
@@ -671,12 +671,12 @@ export class VaultEmulator {
       { DisplayName: caller.displayName, RoleName: roleName },
       { now: () => this.clock.now() },
     );
-    const password = `A1a-${base62(20)}`;
+    const password = `A1a-${randomBase62(20)}`;
     const ttl = Math.min(role.defaultTtl, role.maxTtl);
     const expiration = formatExpiration(new Date((this.nowSeconds() + ttl + 5) * 1000));
     await this.runStatements(connection, role.creationStatements, { name: username, password, expiration });
     const lease: EmulatedLease = {
-      id: `database/creds/${roleName}/${base62(24)}`,
+      id: `database/creds/${roleName}/${randomBase62(24)}`,
       role: roleName,
       username,
       token: caller.id,
@@ -817,8 +817,8 @@ export class VaultEmulator {
     }
     const now = this.nowSeconds();
     const token: TokenEntry = {
-      id: `hvs.${base62(24)}`,
-      accessor: base62(24),
+      id: `hvs.${randomBase62(24)}`,
+      accessor: randomBase62(24),
       policies: ['response-wrapping'],
       displayName: 'response-wrapping',
       path: creationPath,
@@ -1007,11 +1007,6 @@ function parseConnectionUrl(connection: DatabaseConnection): {
 /** Go layout `2006-01-02 15:04:05-0700`, in UTC. */
 function formatExpiration(at: Date): string {
   return `${at.toISOString().slice(0, 19).replace('T', ' ')}+0000`;
-}
-
-function base62(length: number): string {
-  const bytes = randomBytes(length);
-  return Array.from(bytes, (byte) => BASE62[byte % BASE62.length]).join('');
 }
 
 /** Assumed-role ARNs become the role's IAM ARN, as Vault resolves them. */

@@ -40,6 +40,11 @@ export const LEGACY_USERNAME_TEMPLATE =
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
+/** `length` random characters of base62, as Vault's `random` (and its token and lease ids). */
+export function randomBase62(length: number): string {
+  return Array.from({ length }, () => BASE62[randomInt(BASE62.length)]).join('');
+}
+
 /** Renders `template` for `metadata`; throws UsernameTemplateError as Vault would refuse it. */
 export function renderUsernameTemplate(
   template: string,
@@ -47,9 +52,7 @@ export function renderUsernameTemplate(
   environment: TemplateEnvironment = {},
 ): string {
   const now = environment.now ?? (() => new Date());
-  const random =
-    environment.random ??
-    ((length: number) => Array.from({ length }, () => BASE62[randomInt(BASE62.length)]).join(''));
+  const random = environment.random ?? randomBase62;
   return parseTemplate(template)
     .map((part) => (typeof part === 'string' ? part : evaluate(part, metadata, { now, random })))
     .join('');
