@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createJiraWebhookHandler } from '../lambdas/jira-webhook/wiring.js';
 import { startActiveDirectory } from '../local/active-directory.js';
+import { startMariaDb } from '../local/mariadb.js';
 import { EMULATED_JIRA_OPERATIONS } from '../local/emulators/jira/jira-emulator.js';
 import { jiraWebhookEvent } from '../local/function-url.js';
 import { type LocalStack, startLocalStack } from '../local/stack.js';
@@ -141,7 +142,7 @@ async function main(): Promise<void> {
 
   // The stack: Samba AD (started here, to time it), then dynalite, the emulators, the three Lambdas.
   const adStart = process.hrtime.bigint();
-  const adHandle = await startActiveDirectory();
+  const [adHandle, dbHandle] = await Promise.all([startActiveDirectory(), startMariaDb()]);
   const adStartMs = msSince(adStart);
   const ad = adHandle.connection;
   process.stdout.write(`Samba AD up in ${(adStartMs / 1000).toFixed(1)} s\n`);
@@ -157,6 +158,7 @@ async function main(): Promise<void> {
     // Each Lambda is built once and kept: warm containers, as under steady traffic.
     stack = await startLocalStack({
       ...decisionStack(ad, ['alice', 'bob', 'frank']),
+      database: dbHandle.connection,
       clock,
       topic: 'sns',
       logger: quietLogger,
@@ -426,7 +428,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await stack?.stop();
-    await adHandle.stop();
+    await Promise.all([adHandle.stop(), dbHandle.stop()]);
   }
 }
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
 import {
@@ -15,6 +17,7 @@ import {
   vaultTargetFrom,
 } from './creds.js';
 import { connect } from './connect.js';
+import { applyVaultSync, formatPlan, planVaultSync, VaultSyncError } from './vault-sync.js';
 
 /** Exit codes scripts can rely on. */
 export const EXIT = { ok: 0, invalid: 1, unusable: 2 } as const;
@@ -94,6 +97,75 @@ export async function connectCommand(
   }
 }
 
+/** The operator's Vault token, found as Vault's own CLI finds it: VAULT_TOKEN, else ~/.vault-token. */
+function operatorToken(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.VAULT_TOKEN?.trim()) return env.VAULT_TOKEN.trim();
+  const home = env.HOME;
+  if (!home) return undefined;
+  try {
+    return readFileSync(join(home, '.vault-token'), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function vaultSync(
+  file: string,
+  options: { apply: boolean; tokenRole?: string },
+  io: CliIo,
+): Promise<number> {
+  const env = io.env ?? process.env;
+  try {
+    const catalog = loadCatalogFile(file);
+    const target = vaultTargetFrom(env);
+    const token = operatorToken(env);
+    if (!token) {
+      io.err('No Vault token: log in with `vault login` (or export VAULT_TOKEN), then run this again.');
+      return EXIT.unusable;
+    }
+    const plan = await planVaultSync(
+      catalog,
+      target,
+      token,
+      options.tokenRole ? { tokenRole: options.tokenRole } : {},
+    );
+    for (const line of formatPlan(plan)) io.out(line);
+    if (plan.problems.length > 0) {
+      io.err(
+        `${plan.problems.length} connection problem${plan.problems.length === 1 ? '' : 's'}: fix ${plan.problems.length === 1 ? 'it' : 'them'} first${options.apply ? '; nothing was written' : ''}.`,
+      );
+      return EXIT.invalid;
+    }
+    if (!options.apply) {
+      const pending = plan.items.some((item) => item.action !== 'unchanged');
+      io.out(
+        pending ? 'Run again with --apply to write these changes.' : 'Vault is in sync with the catalog.',
+      );
+      return EXIT.ok;
+    }
+    const written = await applyVaultSync(plan, target, token);
+    io.out(
+      written === 0
+        ? 'Nothing to write: Vault is in sync with the catalog.'
+        : `Wrote ${written} object${written === 1 ? '' : 's'}.`,
+    );
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CatalogValidationError) {
+      io.err(
+        `${file}: ${error.problems.length} error${error.problems.length === 1 ? '' : 's'}; run validate-config`,
+      );
+      for (const problem of error.problems) io.err(formatProblem(problem));
+      return EXIT.invalid;
+    }
+    if (error instanceof CatalogFileError || error instanceof CredsError || error instanceof VaultSyncError) {
+      io.err(error.message);
+      return EXIT.unusable;
+    }
+    throw error;
+  }
+}
+
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = new Command()
@@ -130,6 +202,20 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .option('--client <path>', 'the client to start (default: mariadb, else mysql, on PATH)')
     .action(async (token: string, clientArgs: string[], options: { client?: string }) => {
       exitCode = await connectCommand(token, clientArgs, options.client, io);
+    });
+
+  program
+    .command('vault')
+    .description('operator commands for the Vault setup jit-access needs')
+    .command('sync')
+    .description(
+      "compare Vault's roles, policies and token role with the catalog and show the plan; --apply writes it (connections are only checked)",
+    )
+    .argument('<file>', 'the catalog file')
+    .option('--apply', 'write the planned changes', false)
+    .option('--token-role <name>', 'the token role requester tokens are made through', undefined)
+    .action(async (file: string, options: { apply: boolean; tokenRole?: string }) => {
+      exitCode = await vaultSync(file, options, io);
     });
 
   try {

@@ -1,20 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { WrappedConnection } from '../shared/ports/credential-broker.js';
+import { type VaultAnswer, type VaultTarget, vaultCall } from './vault-http.js';
+
+export type { VaultTarget } from './vault-http.js';
 
 /*
  * `jit-access creds <token>`: opens the single-use wrap the Slack DM carried and prints the
- * temporary credentials. Plain node:http(s), not a Vault client library: this runs on laptops,
- * and one POST does not justify a larger bundle.
+ * temporary credentials.
  */
-
-export interface VaultTarget {
-  readonly address: string;
-  readonly namespace?: string;
-  /** PEM of the CA that signed Vault's certificate, when it is not a public one. */
-  readonly caCert?: string;
-}
 
 /** What the wrap holds: the connection details the worker's broker put in it. */
 export type UnwrappedCredentials = WrappedConnection;
@@ -63,17 +56,16 @@ export async function unwrapCredentials(token: string, target: VaultTarget): Pro
   if (!/^[A-Za-z0-9._-]{8,256}$/.test(token)) {
     throw new CredsError('That does not look like a jit-access token: copy it whole from the Slack message.');
   }
-  let answer: { status: number; body: string };
+  let answer: VaultAnswer;
   try {
-    answer = await post(`${target.address}/v1/sys/wrapping/unwrap`, target, { 'X-Vault-Token': token });
+    answer = await vaultCall(target, { method: 'POST', path: 'sys/wrapping/unwrap', token });
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     throw new CredsError(
       `Cannot reach Vault at ${target.address} (${typeof code === 'string' ? code : 'no answer'}). Check VAULT_ADDR and your VPN, then run this again: the token is still valid until it expires.`,
     );
   }
-  const parsed = parseJson(answer.body) as
-    { data?: Partial<UnwrappedCredentials>; errors?: string[] } | undefined;
+  const parsed = answer.body as { data?: Partial<UnwrappedCredentials>; errors?: string[] } | undefined;
   if (answer.status === 400 && parsed?.errors?.some((e) => e.includes('wrapping token is not valid'))) {
     throw new CredsError(
       'This token was already used, or it expired. If you did not use it yourself, someone else may have: report the request id from your Slack message to security. Ask for a fresh token with the button in that message.',
@@ -131,42 +123,4 @@ export function formatCredentials(creds: UnwrappedCredentials, format: CredsForm
 
 function shellQuote(value: string): string {
   return `'${value.replaceAll("'", "'\\''")}'`;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function post(
-  url: string,
-  target: VaultTarget,
-  headers: Record<string, string>,
-): Promise<{ status: number; body: string }> {
-  const request = url.startsWith('https:') ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        headers: { ...headers, ...(target.namespace ? { 'X-Vault-Namespace': target.namespace } : {}) },
-        timeout: 10_000,
-        ...(target.caCert ? { ca: target.caCert } : {}),
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-    req.on('error', reject);
-    req.end();
-  });
 }

@@ -16,7 +16,21 @@ import { SnsEventPublisher } from '../shared/adapters/sns/sns-event-publisher.js
 import { attributesOf, parseTopicCommand, type TopicCommand } from '../shared/messages/commands.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { EventPublisher } from '../shared/ports/event-publisher.js';
+import { vaultCall } from '../bin/vault-http.js';
+import {
+  applyVaultSync,
+  formatPlan,
+  planVaultSync,
+  suggestedTemplate,
+  WORKER_POLICY,
+} from '../bin/vault-sync.js';
+import { vaultRoleName } from '../shared/adapters/vault/vault-credential-broker.js';
+import type { Catalog } from '../shared/config/catalog-schema.js';
+import { loadCatalogFile } from '../shared/config/load-catalog.js';
+import { FLAVORS, type ServerFlavor } from '../shared/config/server-flavors.js';
 import type { ActiveDirectoryConnection } from './active-directory.js';
+import { startVaultEmulator, type VaultEmulator } from './emulators/vault/vault-emulator.js';
+import type { MariaDbConnection } from './mariadb.js';
 import { startDynalite } from './dynalite.js';
 import { JiraEmulator, type JiraEmulatorOptions } from './emulators/jira/jira-emulator.js';
 import type { LoopbackServer } from './emulators/loopback-server.js';
@@ -44,8 +58,13 @@ export interface LocalStackOptions {
    * booting a domain takes seconds, so its owner starts it once and stacks share it.
    */
   readonly directory: ActiveDirectoryConnection;
-  /** The catalog's YAML; the directory is given for its group DNs. */
-  readonly catalog: (ad: ActiveDirectoryConnection) => string;
+  /**
+   * A running MariaDB (the test run's global setup starts one per run): the server the catalog's
+   * databases point at, on which Vault creates and drops the temporary users.
+   */
+  readonly database: MariaDbConnection;
+  /** The catalog's YAML; the directory is given for its group DNs, the database for host and port. */
+  readonly catalog: (ad: ActiveDirectoryConnection, db: MariaDbConnection) => string;
   readonly slack: Omit<SlackEmulatorOptions, 'clock'>;
   readonly jira?: Omit<JiraEmulatorOptions, 'clock'>;
   /** Injected into every handler and emulator; tests move it instead of sleeping. */
@@ -80,6 +99,9 @@ export interface StackTopic {
 
 export interface LocalStack {
   readonly ad: ActiveDirectoryConnection;
+  readonly db: MariaDbConnection;
+  /** The Vault emulator, configured by `jit-access vault sync` from the catalog. */
+  readonly vault: VaultEmulator;
   readonly slack: SlackEmulator;
   readonly jira: JiraEmulator;
   readonly topic: StackTopic;
@@ -145,6 +167,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const dynamo = await startDynalite();
     stops.push(() => dynamo.stop());
 
+    const db = options.database;
+    const vault = await startVaultEmulator({ clock });
+    stops.push(() => vault.stop());
     const slack = new SlackEmulator({ ...options.slack, clock });
     const jira = new JiraEmulator({ webhookDelivery: 'manual', ...options.jira, clock });
     const sns = options.topic === 'sns' ? new SnsEmulator({ region: REGION }) : undefined;
@@ -175,7 +200,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const catalogDir = mkdtempSync(join(tmpdir(), 'jit-stack-'));
     stops.push(() => rmSync(catalogDir, { recursive: true, force: true }));
     const catalogPath = join(catalogDir, 'jit-access.config.yaml');
-    writeFileSync(catalogPath, options.catalog(ad));
+    writeFileSync(catalogPath, options.catalog(ad, db));
+    const workerVaultToken = await configureVault(vault, db, loadCatalogFile(catalogPath));
 
     const inProcess = sns ? undefined : new InProcessTopic({ region: REGION });
     const topic: StackTopic = sns ? snsTopic(sns) : inProcessTopic(inProcess!);
@@ -212,6 +238,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       JIRA_API_TOKEN: jira.credentials.apiToken,
       JIRA_BASE_URL: jira.url,
       JIT_ACCESS_CONFIG: catalogPath,
+      VAULT_ADDR: vault.url,
+      VAULT_TOKEN: workerVaultToken,
       REQUESTS_TABLE: '',
     };
 
@@ -260,6 +288,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const stack: LocalStack = {
       ad,
+      db,
+      vault,
       slack,
       jira,
       topic,
@@ -320,6 +350,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
       reset: async () => {
         await topic.drain();
+        // Every temporary user of the last test is dropped, as its lease's revocation does.
+        await vault.revokeAll();
         slack.reset();
         jira.reset();
         topic.reset();
@@ -339,6 +371,56 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * Vault as the platform team sets it up: one connection per catalog connection, on the private
+ * MariaDB, with the username template the docs give for its flavor (the operator's part, which
+ * `vault sync` never writes), then `jit-access vault sync --apply` for the rest, and a token with
+ * the worker's policy. Returns that token.
+ */
+async function configureVault(
+  vault: VaultEmulator,
+  db: MariaDbConnection,
+  catalog: Catalog,
+): Promise<string> {
+  const target = { address: vault.url };
+  const root = vault.rootToken;
+  const connections = new Map<string, { flavor: ServerFlavor; roles: string[] }>();
+  for (const [name, entry] of Object.entries(catalog.databases)) {
+    const connection = connections.get(entry.vaultConnection) ?? { flavor: entry.flavor, roles: [] };
+    connection.roles.push(...Object.keys(entry.levels).map((level) => vaultRoleName(name, level)));
+    connections.set(entry.vaultConnection, connection);
+  }
+  for (const [name, connection] of connections) {
+    const answer = await vaultCall(target, {
+      method: 'POST',
+      path: `database/config/${name}`,
+      token: root,
+      body: {
+        plugin_name: FLAVORS[connection.flavor].vaultPlugin,
+        connection_url: `{{username}}:{{password}}@tcp(${db.host}:${db.port})/`,
+        username: db.user,
+        password: db.password,
+        allowed_roles: connection.roles,
+        username_template: suggestedTemplate(FLAVORS[connection.flavor].maxUserName),
+      },
+    });
+    if (answer.status >= 300)
+      throw new Error(`local stack: Vault refused connection ${name}: ${answer.status}`);
+  }
+  const plan = await planVaultSync(catalog, target, root);
+  if (plan.problems.length > 0) throw new Error(`local stack: ${formatPlan(plan).join('\n')}`);
+  await applyVaultSync(plan, target, root);
+  const created = await vaultCall(target, {
+    method: 'POST',
+    path: 'auth/token/create',
+    token: root,
+    body: { policies: [WORKER_POLICY], ttl: '768h', display_name: 'jit-access-worker' },
+  });
+  const token = (created.body?.auth as { client_token?: string } | undefined)?.client_token;
+  if (!token) throw new Error(`local stack: Vault did not create the worker token (${created.status})`);
+  return token;
 }
 
 function inProcessTopic(topic: InProcessTopic): StackTopic {

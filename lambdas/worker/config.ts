@@ -39,10 +39,45 @@ export const workerEnvSchema = environment(
     JIRA_BASE_URL: z.url().optional(),
     JIT_ACCESS_CONFIG: z.string().min(1).optional(),
     SLACK_API_URL: z.url().optional(),
+    VAULT_ADDR: z
+      .url({ protocol: /^https?$/, error: 'must be the URL of Vault, e.g. https://vault.internal:8200' })
+      .optional(),
+    VAULT_NAMESPACE: z.string().min(1).optional(),
+    /** The Vault AWS auth role the worker logs in with (its IAM role is bound to it). */
+    VAULT_AWS_ROLE: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,128}$/, { error: 'must be a Vault AWS auth role name' })
+      .optional(),
+    /** The value of the X-Vault-AWS-IAM-Server-ID header the auth role requires, if it requires one. */
+    VAULT_AWS_SERVER_ID: z.string().min(1).optional(),
+    /** Only for local runs: a Vault token instead of the AWS login. */
+    VAULT_TOKEN: z.string().min(1).optional(),
+    VAULT_TOKEN_ROLE: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,128}$/, { error: 'must be a Vault token role name' })
+      .optional(),
   },
   (env, ctx) => {
     for (const name of ['SLACK_BOT_TOKEN', 'LDAP_BIND_PASSWORD', 'JIRA_API_TOKEN'])
       requireOneOf(env, ctx, name);
+    if (env.VAULT_ADDR === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['VAULT_ADDR'],
+        message:
+          'is not set: the worker mints credentials through Vault, e.g. VAULT_ADDR=https://vault.internal:8200',
+      });
+    }
+    if ((env.VAULT_AWS_ROLE === undefined) === (env.VAULT_TOKEN === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['VAULT_AWS_ROLE'],
+        message:
+          env.VAULT_TOKEN === undefined
+            ? "is not set (nor VAULT_TOKEN): in AWS name the Vault AWS auth role bound to the worker's IAM role; locally give VAULT_TOKEN"
+            : 'set either VAULT_AWS_ROLE (in AWS) or VAULT_TOKEN (local runs), not both',
+      });
+    }
     // Defaults are not applied when another variable is wrong, so read them here as zod would.
     const security = env.LDAP_SECURITY ?? 'ldaps';
     if (security === 'plain' && env.LDAP_ALLOW_PLAIN !== 'true') {

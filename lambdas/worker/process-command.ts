@@ -7,17 +7,25 @@ import {
   type RequestCancel,
   type RequestDecided,
   type RequestSubmitted,
+  type GrantReissue,
   type TopicCommand,
 } from '../../shared/messages/commands.js';
 import { ChatRejectedError } from '../../shared/ports/chat.js';
 import type { CancelOutcome } from '../../shared/use-cases/cancel-request.js';
 import type { DecideOutcome } from '../../shared/use-cases/decide-request.js';
+import type { GrantOutcome } from '../../shared/use-cases/grant-access.js';
+import type { ReissueOutcome } from '../../shared/use-cases/reissue-credential.js';
 import type { SubmitOutcome } from '../../shared/use-cases/submit-request.js';
 
 export interface CommandHandlers {
   readonly submit: (command: RequestSubmitted, invocationId: string) => Promise<SubmitOutcome>;
-  readonly decide: (command: RequestDecided) => Promise<DecideOutcome>;
+  /** The decision, and the grant an approval leads to. */
+  readonly decide: (
+    command: RequestDecided,
+    invocationId: string,
+  ) => Promise<{ decided: DecideOutcome; grant?: GrantOutcome }>;
   readonly cancel: (command: RequestCancel) => Promise<CancelOutcome>;
+  readonly reissue: (command: GrantReissue, invocationId: string) => Promise<ReissueOutcome>;
 }
 
 /**
@@ -75,11 +83,21 @@ async function dispatch(
       return;
     }
     case 'request.decided': {
-      const outcome = await handlers.decide(command);
+      const { decided, grant } = await handlers.decide(command, invocationId);
       logger.info('request.decided handled', {
-        outcome: outcome.kind,
+        outcome: decided.kind,
         source: command.source,
         decision: command.decision,
+        ...(decided.kind === 'refused' ? { refusal: decided.refusal } : {}),
+        ...(grant ? { grant: grant.kind } : {}),
+        ...(grant?.kind === 'failed' ? { grantFailure: grant.reason } : {}),
+      });
+      return;
+    }
+    case 'grant.reissue': {
+      const outcome = await handlers.reissue(command, invocationId);
+      logger.info('grant.reissue handled', {
+        outcome: outcome.kind,
         ...(outcome.kind === 'refused' ? { refusal: outcome.refusal } : {}),
       });
       return;

@@ -7,6 +7,11 @@ import { LdapDirectory } from '../../shared/adapters/ldap/ldap-directory.js';
 import { SlackNotifier } from '../../shared/adapters/slack/slack-notifier.js';
 import { SlackWebApi } from '../../shared/adapters/slack/slack-web-api.js';
 import { systemClock } from '../../shared/adapters/system-clock.js';
+import { VaultCredentialBroker } from '../../shared/adapters/vault/vault-credential-broker.js';
+import { awsLoginTokenSource, staticTokenSource } from '../../shared/adapters/vault/vault-token-source.js';
+import type { CredentialBroker } from '../../shared/ports/credential-broker.js';
+import { grantAccess } from '../../shared/use-cases/grant-access.js';
+import { reissueCredential } from '../../shared/use-cases/reissue-credential.js';
 import type { Catalog } from '../../shared/config/catalog-schema.js';
 import { parseEnv } from '../../shared/config/env.js';
 import { loadRuntimeCatalog } from '../../shared/config/runtime-catalog.js';
@@ -19,7 +24,8 @@ import type { TicketTracker } from '../../shared/ports/ticket-tracker.js';
 import { cancelRequest } from '../../shared/use-cases/cancel-request.js';
 import { decideRequest } from '../../shared/use-cases/decide-request.js';
 import { submitRequest } from '../../shared/use-cases/submit-request.js';
-import { workerEnvSchema } from './config.js';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { type WorkerEnv, workerEnvSchema } from './config.js';
 import { type CommandHandlers, processRecord } from './process-command.js';
 
 /** What tests (and the local stack) may replace; everything else comes from the environment. */
@@ -31,6 +37,7 @@ export interface WorkerOverrides {
   readonly tickets?: TicketTracker;
   readonly identity?: ChatIdentity;
   readonly notifier?: Notifier;
+  readonly broker?: CredentialBroker;
 }
 
 interface WorkerParts {
@@ -40,6 +47,33 @@ interface WorkerParts {
   readonly tickets: TicketTracker;
   readonly identity: ChatIdentity;
   readonly notifier: Notifier;
+}
+
+/**
+ * Vault as the worker's credential broker: logged in by the Lambda's IAM role in AWS (no Vault
+ * secret stored anywhere), or with VAULT_TOKEN in local runs.
+ */
+function vaultBroker(config: WorkerEnv, clock: Clock): CredentialBroker {
+  const endpoint = config.VAULT_ADDR ?? '';
+  const namespace = config.VAULT_NAMESPACE ? { namespace: config.VAULT_NAMESPACE } : {};
+  const token = config.VAULT_TOKEN
+    ? staticTokenSource(config.VAULT_TOKEN)
+    : awsLoginTokenSource({
+        endpoint,
+        role: config.VAULT_AWS_ROLE ?? '',
+        credentials: defaultProvider(),
+        clock,
+        ...(process.env.AWS_REGION ? { region: process.env.AWS_REGION } : {}),
+        ...(config.VAULT_AWS_SERVER_ID ? { serverId: config.VAULT_AWS_SERVER_ID } : {}),
+        ...namespace,
+      });
+  return new VaultCredentialBroker({
+    endpoint,
+    token,
+    clock,
+    ...namespace,
+    ...(config.VAULT_TOKEN_ROLE ? { tokenRole: config.VAULT_TOKEN_ROLE } : {}),
+  });
 }
 
 /** Composition root of the worker Lambda; the environment is validated at cold start. */
@@ -94,6 +128,7 @@ export function createWorkerHandler(
       notifier: overrides.notifier ?? new SlackNotifier(slack, catalog),
     };
   })();
+  const broker = overrides.broker ?? vaultBroker(config, clock);
   parts.catch(() => {});
 
   return async (event, context) => {
@@ -108,10 +143,17 @@ export function createWorkerHandler(
       clock,
       lookupAttribute: config.DIRECTORY_LOOKUP_ATTRIBUTE,
     };
+    const granting = (invocationId: string) => ({ ...deps, broker, invocationId });
     const handlers: CommandHandlers = {
       submit: (command, invocationId) => submitRequest({ ...deps, invocationId }, command),
-      decide: (command) => decideRequest(deps, command),
+      // An approval goes straight on to the grant: the requester waits for the DM, not a second hop.
+      decide: async (command, invocationId) => {
+        const decided = await decideRequest(deps, command);
+        if (decided.kind !== 'approved') return { decided };
+        return { decided, grant: await grantAccess(granting(invocationId), decided.request.requestId) };
+      },
       cancel: (command) => cancelRequest(deps, command),
+      reissue: (command, invocationId) => reissueCredential(granting(invocationId), command),
     };
     for (const record of event.Records) {
       await processRecord(handlers, logger, record, context.awsRequestId);

@@ -3,6 +3,7 @@ import { type Duration, formatDuration, parseDuration } from '../domain/duration
 import { DurationError } from '../domain/errors.js';
 import { normalizeDn } from '../domain/dn.js';
 import { grantProblem } from './grant-grammar.js';
+import { SERVER_FLAVORS } from './server-flavors.js';
 
 /** Access lasts a working day at most; anything longer is a standing grant, not just-in-time access. */
 export const MAX_ACCESS_DURATION: Duration = { minutes: 24 * 60 };
@@ -199,6 +200,16 @@ const database = z.strictObject({
     .min(1, { error: 'must be a TCP port, 1 to 65535' })
     .max(65_535, { error: 'must be a TCP port, 1 to 65535' })
     .default(3306),
+  flavor: z
+    .enum(SERVER_FLAVORS, { error: `must be the server's kind: ${SERVER_FLAVORS.join(', ')}` })
+    .describe(
+      'The kind of server: sets the user-name limit and how a revocation ends open sessions (mariadb, mysql8, rds-mysql, aurora-mysql)',
+    ),
+  schema: z
+    .string()
+    .regex(/^[A-Za-z0-9_$]{1,64}$/, { error: 'must be a MySQL schema name, e.g. orders' })
+    .optional()
+    .describe('The schema the requester lands in when connecting; the database name when not given'),
   vaultConnection: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
@@ -259,6 +270,14 @@ const global = z.strictObject({
     }),
   }),
   vault: z.strictObject({
+    address: z
+      .url({
+        protocol: /^https?$/,
+        error: 'must be the URL requesters reach Vault at, e.g. https://vault.example.com',
+      })
+      .transform((url) => url.replace(/\/+$/, ''))
+      .optional()
+      .describe("Where requesters' jit-access reaches Vault (their VAULT_ADDR); shown with the token"),
     wrapTtl: durationField(MAX_WRAP_TTL, '60m').describe(
       'How long the single-use wrapping token sent by DM stays valid, e.g. 5m',
     ),

@@ -57,6 +57,57 @@ export interface DecisionEffects {
   readonly requester?: boolean;
 }
 
+/**
+ * The temporary database user a grant made, as far as jit-access may keep it: how to revoke it
+ * and when it ends. Never the password (that lives only inside Vault's wrap).
+ */
+export interface GrantRecord {
+  readonly leaseId: string;
+  readonly username: string;
+  /** The requester token's accessor: revoking it revokes the lease too. */
+  readonly tokenAccessor: string;
+  readonly mintedAt: string;
+  readonly expiresAt: string;
+  /** The command this credential was minted for (the approval, or a fresh-token request). */
+  readonly origin: string;
+  /**
+   * The single-use wrap, kept only until the requester's DM went out, so a redelivery after a
+   * crash sends it instead of minting again; removed in the write that records the delivery.
+   */
+  readonly delivery?: { readonly wrappedToken: string; readonly wrapExpiresAt: string };
+  /** Leases of credentials this one replaced (a fresh token), until their revocation is done. */
+  readonly superseded?: readonly { readonly leaseId: string; readonly username: string }[];
+  /** Which of the grant's notes went out (the requester's DM is the GRANTED transition itself). */
+  readonly told?: { readonly ticket?: boolean; readonly approversMessage?: boolean };
+}
+
+/** Why a grant could not be made; what the requester, the ticket and the approvers are told. */
+export type GrantFailureReason =
+  | 'requester_not_found'
+  | 'requester_disabled'
+  | 'requester_not_eligible'
+  | 'unknown_level'
+  | 'directory_unavailable'
+  | 'broker_unavailable'
+  | 'broker_rejected';
+
+export interface GrantFailure {
+  readonly reason: GrantFailureReason;
+  readonly at: string;
+  readonly told?: {
+    readonly requester?: boolean;
+    readonly ticket?: boolean;
+    readonly approversMessage?: boolean;
+  };
+}
+
+/** Transient failures of the grant so far, so retries end in FAILED rather than going on forever. */
+export interface GrantAttempts {
+  readonly count: number;
+  readonly lastError: string;
+  readonly at: string;
+}
+
 /** One access request: the single DynamoDB item every transition conditionally updates. */
 export interface AccessRequest {
   readonly requestId: string;
@@ -103,4 +154,7 @@ export interface AccessRequest {
   readonly approvals?: readonly Approval[];
   readonly decision?: Decision;
   readonly effects?: DecisionEffects;
+  readonly grant?: GrantRecord;
+  readonly grantAttempts?: GrantAttempts;
+  readonly failure?: GrantFailure;
 }

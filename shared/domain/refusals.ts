@@ -1,4 +1,5 @@
 import { commonName } from './dn.js';
+import type { GrantFailureReason } from './access-request.js';
 import type { RequestState } from './lifecycle.js';
 
 /**
@@ -21,7 +22,15 @@ export type DecisionRefusal =
   | { kind: 'unknown_level' }
   | { kind: 'not_pending'; state: RequestState }
   | { kind: 'already_approved_by_you'; remaining: number }
-  | { kind: 'not_requester' };
+  | { kind: 'not_requester' }
+  /** A fresh token asked for by someone other than the person the access was granted to. */
+  | { kind: 'not_your_grant' }
+  /** The requester's account was disabled, or left the level's groups, since the grant. */
+  | { kind: 'no_longer_eligible' }
+  /** Vault could not make the fresh credential just now; nothing changed. */
+  | { kind: 'broker_failed' }
+  /** A fresh token asked for while there is no live grant (not granted yet, or ended). */
+  | { kind: 'not_granted'; state: RequestState };
 
 /** Why a request was not accepted; nothing else about the directory is ever told. */
 export type RejectionReason =
@@ -80,6 +89,36 @@ export function explainRefusal(refusal: DecisionRefusal): string {
       return `your approval is already recorded; it needs ${refusal.remaining} more from other approvers.`;
     case 'not_requester':
       return 'only the person who made the request can cancel it.';
+    case 'not_your_grant':
+      return 'only the person the access was granted to can get a fresh token.';
+    case 'no_longer_eligible':
+      return 'your directory account is no longer enabled in a group allowed this access, so no new credential was made.';
+    case 'broker_failed':
+      return 'Vault could not make a new credential just now; nothing changed, and your current token, if you still have it, keeps working. Try the button again in a few minutes.';
+    case 'not_granted':
+      return refusal.state === 'APPROVED'
+        ? 'your credentials are still being made; the token arrives in a direct message in a moment.'
+        : `the access is ${STATE_WORDS[refusal.state]}, so there is no credential to renew; submit a new request if you still need access.`;
+  }
+}
+
+/** Why a grant failed, in plain words for the requester, the ticket and the audit trail. */
+export function explainGrantFailure(reason: GrantFailureReason): string {
+  switch (reason) {
+    case 'requester_not_found':
+      return "the requester's directory account no longer exists, so nothing was granted";
+    case 'requester_disabled':
+      return "the requester's directory account was disabled after the request was made, so nothing was granted";
+    case 'requester_not_eligible':
+      return 'the requester is no longer in a group allowed to request this level, so nothing was granted';
+    case 'unknown_level':
+      return 'the database or level is no longer in the catalog, so nothing was granted';
+    case 'directory_unavailable':
+      return 'the company directory could not be reached to check the requester again, after several attempts';
+    case 'broker_unavailable':
+      return 'Vault could not be reached to create the temporary user, after several attempts';
+    case 'broker_rejected':
+      return 'Vault refused to create the temporary user; an operator must fix the Vault setup (the worker log names the setting)';
   }
 }
 

@@ -109,12 +109,22 @@ export const grantExtendSchema = z.strictObject({
   responseUrl: responseUrl.optional(),
 });
 
+/** The requester asks for a new credential (the token expired unused, or was lost); the old one is revoked. */
+export const grantReissueSchema = z.strictObject({
+  type: z.literal('grant.reissue'),
+  ...envelope,
+  requestId,
+  actor: slackActorSchema,
+  responseUrl: responseUrl.optional(),
+});
+
 export const topicCommandSchema = z.discriminatedUnion('type', [
   requestSubmittedSchema,
   requestCancelSchema,
   requestDecidedSchema,
   grantRevokeSchema,
   grantExtendSchema,
+  grantReissueSchema,
 ]);
 
 export type TopicCommand = z.infer<typeof topicCommandSchema>;
@@ -124,6 +134,7 @@ export type RequestCancel = z.infer<typeof requestCancelSchema>;
 export type RequestDecided = z.infer<typeof requestDecidedSchema>;
 export type GrantRevoke = z.infer<typeof grantRevokeSchema>;
 export type GrantExtend = z.infer<typeof grantExtendSchema>;
+export type GrantReissue = z.infer<typeof grantReissueSchema>;
 
 export const COMMAND_TYPES = topicCommandSchema.options.map((o) => o.shape.type.value) as CommandType[];
 

@@ -58,9 +58,22 @@ export type Notice =
       readonly kind: 'decision.refused';
       readonly to: Recipient;
       readonly requestId: string;
-      readonly action: 'approve' | 'deny' | 'cancel';
+      readonly action: 'approve' | 'deny' | 'cancel' | 'reissue';
       readonly refusal: DecisionRefusal;
     }
+  /**
+   * The temporary user exists: the requester gets the single-use wrapping token (never the
+   * password), when it stops working, and how to open it. `fresh` when it replaces a credential.
+   */
+  | {
+      readonly kind: 'grant.ready';
+      readonly request: AccessRequest;
+      readonly wrappedToken: string;
+      readonly wrapExpiresAt: string;
+      readonly fresh: boolean;
+    }
+  /** Nothing was granted after all (the re-check at grant time, or Vault); the request is FAILED. */
+  | { readonly kind: 'grant.failed'; readonly request: AccessRequest }
   /** One approval of several counted; `remaining` more are needed. */
   | {
       readonly kind: 'approval.recorded';

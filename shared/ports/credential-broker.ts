@@ -10,7 +10,8 @@ export interface GrantSpec {
   readonly level: string;
   /** What the requester connects to; travels inside the wrap with the credentials. */
   readonly connection: { readonly host: string; readonly port: number; readonly database: string };
-  readonly durationMinutes: number;
+  /** How long the credential lives: the grant's duration, or what is left of it for a fresh token. */
+  readonly ttlSeconds: number;
   /** How long the wrap can be unwrapped (the catalog's `vault.wrapTtl`). */
   readonly wrapTtlSeconds: number;
 }

@@ -17,6 +17,9 @@ export type RequestChanges = Partial<
     | 'approvals'
     | 'decision'
     | 'effects'
+    | 'grant'
+    | 'grantAttempts'
+    | 'failure'
   >
 >;
 

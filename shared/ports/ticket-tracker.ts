@@ -56,6 +56,20 @@ export type TicketNote =
       readonly required: number;
       readonly movedBack?: MoveBack;
     }
+  /** The temporary user exists until `request.grant.expiresAt`; `moved` is the move to the granted status. */
+  | {
+      readonly kind: 'grant.granted';
+      readonly request: AccessRequest;
+      readonly moved: MoveOutcome | undefined;
+    }
+  /** The requester asked for a fresh token: a new user replaced the old one, which was revoked. */
+  | { readonly kind: 'grant.reissued'; readonly request: AccessRequest; readonly replaced: string }
+  /** Nothing was granted (`request.failure` says why); `moved` is the move to the closed status. */
+  | {
+      readonly kind: 'grant.failed';
+      readonly request: AccessRequest;
+      readonly moved: MoveOutcome | undefined;
+    }
   /** The person who moved the ticket (`accountId`) was not taken as a decision, and why. */
   | {
       readonly kind: 'refusal';

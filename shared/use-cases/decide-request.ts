@@ -62,7 +62,9 @@ export async function decideRequest(deps: DecideDeps, command: RequestDecided): 
   for (let round = 0; round < MAX_ROUNDS; round++) {
     if (request.state !== 'PENDING_APPROVAL') {
       if (isRepeat(request, command, user)) {
-        await completeDecisionEffects(deps, request);
+        // Past APPROVED the decision's effects are long done; what follows is the grant's.
+        if (request.state === 'APPROVED' || request.state === 'DENIED')
+          request = await completeDecisionEffects(deps, request);
         return request.state === 'DENIED' ? { kind: 'denied', request } : { kind: 'approved', request };
       }
       return refuse(deps, command, request, { kind: 'not_pending', state: request.state });
@@ -137,8 +139,10 @@ function isRequester(request: AccessRequest, user: DirectoryUser, email: string)
 /** This person already took this decision: a redelivery, a second click, or the other channel. */
 function isRepeat(request: AccessRequest, command: RequestDecided, user: DirectoryUser): boolean {
   if (command.decision === 'approve') {
+    // APPROVED, or anything the approval led to (granted, failed, expired, revoked).
     return (
-      request.state === 'APPROVED' && (request.approvals ?? []).some((a) => a.account === user.sAMAccountName)
+      request.decision?.outcome === 'approved' &&
+      (request.approvals ?? []).some((a) => a.account === user.sAMAccountName)
     );
   }
   return request.state === 'DENIED' && request.decision?.account === user.sAMAccountName;

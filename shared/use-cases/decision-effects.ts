@@ -2,7 +2,12 @@ import type { Catalog } from '../config/catalog-schema.js';
 import type { AccessRequest, DecisionEffects } from '../domain/access-request.js';
 import type { Notifier } from '../ports/chat.js';
 import type { Clock } from '../ports/clock.js';
-import { type NewAuditEvent, type RequestStore, StaleStateError } from '../ports/request-store.js';
+import {
+  type NewAuditEvent,
+  type RequestChanges,
+  type RequestStore,
+  StaleStateError,
+} from '../ports/request-store.js';
 import { type MoveOutcome, type TicketTracker, TrackerRejectedError } from '../ports/ticket-tracker.js';
 
 export interface EffectDeps {
@@ -98,16 +103,27 @@ export async function recordRefusal(
 }
 
 /** Sets effect flags on the latest version of the request, whatever else changed meanwhile. */
-export async function recordEffects(
+export function recordEffects(
   deps: Pick<EffectDeps, 'store'>,
   request: AccessRequest,
   flags: DecisionEffects,
 ): Promise<AccessRequest> {
+  return patchLatest(deps, request, (latest) => ({ effects: { ...latest.effects, ...flags } }));
+}
+
+/**
+ * Applies `changes(latest)` to the latest version of the request: a concurrent change makes it
+ * recompute from what is stored now, so bookkeeping never overwrites someone else's write.
+ */
+export async function patchLatest(
+  deps: Pick<EffectDeps, 'store'>,
+  request: AccessRequest,
+  changes: (latest: AccessRequest) => RequestChanges,
+  audit?: NewAuditEvent,
+): Promise<AccessRequest> {
   for (let current = request; ;) {
     try {
-      return await deps.store.update(current.requestId, current.version, {
-        effects: { ...current.effects, ...flags },
-      });
+      return await deps.store.update(current.requestId, current.version, changes(current), audit);
     } catch (error) {
       if (!(error instanceof StaleStateError) || !error.current) throw error;
       current = error.current;

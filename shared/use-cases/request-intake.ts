@@ -112,6 +112,26 @@ export function queueCancel(
   });
 }
 
+/**
+ * Queues `grant.reissue`: one per click (`actionTs`), so Slack's redelivery of a click is one
+ * fresh credential and a second click another (the worker refuses anyone but the requester).
+ */
+export function queueReissue(
+  deps: Pick<IntakeDeps, 'publisher' | 'clock'>,
+  origin: SlackOrigin,
+  requestId: RequestId,
+  actionTs: string,
+): Promise<IntakeOutcome<void>> {
+  const { actor } = origin;
+  return queueCommand(deps, {
+    type: 'grant.reissue',
+    ...envelope(deps, stableCommandId('reissue', [actor.teamId, actor.userId, requestId, actionTs])),
+    requestId,
+    actor,
+    ...(origin.responseUrl ? { responseUrl: origin.responseUrl } : {}),
+  });
+}
+
 /** A decision someone took in Slack, before the worker verifies who they are. */
 export interface SlackDecision {
   readonly requestId: RequestId;

@@ -51,7 +51,7 @@ export function credentialBrokerContract(
       async (minutes) => {
         const subject = await setup();
         const before = Date.now();
-        const minted = await subject.broker.mint(subject.grant({ durationMinutes: minutes }));
+        const minted = await subject.broker.mint(subject.grant({ ttlSeconds: minutes * 60 }));
         const expected = before + minutes * 60_000;
         expect(Math.abs(Date.parse(minted.expiresAt) - expected)).toBeLessThan(5_000);
         const lease = await subject.broker.lookup(minted.leaseId);

@@ -47,7 +47,7 @@ credentialBrokerContract('VaultCredentialBroker on the Vault emulator and the re
     database: 'orders',
     level: 'read',
     connection: { host: db.host, port: db.port, database: SCHEMA },
-    durationMinutes: 60,
+    ttlSeconds: 3600,
     wrapTtlSeconds: 300,
     ...overrides,
   }),

@@ -42,6 +42,15 @@ function request(subject: NotifierContractSubject, overrides: Partial<AccessRequ
 }
 
 const at = '2026-11-21T10:05:00.000Z';
+const WRAP_TOKEN = 'hvs.CAESIwrapTokenForTheContract0000';
+const GRANT = {
+  leaseId: 'database/creds/jit-orders-read/abc',
+  username: 'alice-Xy3kQ9bT',
+  tokenAccessor: 'accessor0000',
+  mintedAt: at,
+  expiresAt: '2026-11-21T11:05:00.000Z',
+  origin: 'slack:decide:0001',
+};
 const NOTICES: Record<NoticeKind, (s: NotifierContractSubject) => Notice> = {
   'request.pending': (s) => ({ kind: 'request.pending', request: request(s) }),
   'request.rejected': (s) => ({
@@ -87,6 +96,17 @@ const NOTICES: Record<NoticeKind, (s: NotifierContractSubject) => Notice> = {
     request: request(s),
     remaining: 1,
   }),
+  'grant.ready': (s) => ({
+    kind: 'grant.ready',
+    request: request(s, { state: 'APPROVED', grant: GRANT }),
+    wrappedToken: WRAP_TOKEN,
+    wrapExpiresAt: '2026-11-21T10:10:00.000Z',
+    fresh: false,
+  }),
+  'grant.failed': (s) => ({
+    kind: 'grant.failed',
+    request: request(s, { state: 'FAILED', failure: { reason: 'requester_disabled', at } }),
+  }),
 };
 
 export function notifierContract(
@@ -105,6 +125,16 @@ export function notifierContract(
         expect(seen[0]?.text).toMatch(/REQ-0K2M9Q7X/);
       },
     );
+
+    it('delivers the wrapping token to the requester alone, never in the notification text', async () => {
+      const subject = await setup();
+      await subject.notifier.notify(NOTICES['grant.ready'](subject));
+      const seen = await subject.seenBy(subject.requester);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]?.text).not.toContain(WRAP_TOKEN);
+      expect(await subject.seenBy(subject.approver)).toEqual([]);
+      expect(JSON.stringify(await subject.approversMessages())).not.toContain(WRAP_TOKEN);
+    });
 
     it('answers someone who acted in a channel there, where only they see it', async () => {
       const subject = await setup();

@@ -16,6 +16,7 @@ import { APPROVERS, decisionPeople, decisionStack, TEAM } from '../fixtures/deci
  */
 
 const ad = inject('activeDirectory');
+const db = inject('mariadb');
 const PEOPLE = decisionPeople(ad);
 const NOW = new Date('2026-11-21T10:00:00Z');
 const logLines: string[] = [];
@@ -24,6 +25,7 @@ let stack: LocalStack;
 beforeAll(async () => {
   stack = await startLocalStack({
     ...decisionStack(ad),
+    database: db,
     clock: { now: () => NOW },
     logger: (service) => capturingLogger(service, logLines),
   });

@@ -57,7 +57,7 @@ const mint = (): Promise<MintedCredential> =>
     database: 'orders',
     level: 'read',
     connection: { host: db.host, port: db.port, database: SCHEMA },
-    durationMinutes: 30,
+    ttlSeconds: 30 * 60,
     wrapTtlSeconds: 300,
   });
 

@@ -20,11 +20,13 @@ import {
 /*
  * Decisions end to end, on the real Samba AD and dynalite, with the Slack, Jira and SNS emulators:
  * Slack buttons go through the ack Lambda, Jira moves through signed webhooks to the jira-webhook
- * Lambda, both publish to the topic, and the worker decides. No credentials exist yet at this
- * stage: every test also checks that nothing went past APPROVED.
+ * Lambda, both publish to the topic, and the worker decides. An approval goes on to the grant
+ * (the Vault emulator on the run's MariaDB): tests check it happened, or that nothing was minted
+ * when nothing was approved; worker-grant.test.ts covers the credential itself.
  */
 
 const ad = inject('activeDirectory');
+const db = inject('mariadb');
 const PEOPLE = decisionPeople(ad);
 
 let clockNow = new Date('2026-11-21T10:00:00Z');
@@ -43,6 +45,7 @@ beforeAll(async () => {
   // their own SNS client over HTTP, as in AWS.
   stack = await startLocalStack({
     ...decisionStack(ad),
+    database: db,
     clock,
     topic: 'sns',
     logger: (service) => captureLogs(service, logLines),
@@ -150,7 +153,16 @@ const commentsOn = (ticket: string) =>
 const hasButtons = (requestId: string) =>
   JSON.stringify(approversMessage(requestId)?.blocks).includes('request.approve');
 
-/** Nothing past the decision: no grant was attempted (there is no credential broker yet). */
+/** What an approval leads to: the temporary user minted, its token sent, the ticket moved on. */
+async function expectGranted(requestId: string) {
+  const request = (await store().get(requestId)) as AccessRequest;
+  expect(request.state).toBe('GRANTED');
+  const trail = await audit(requestId);
+  expect(trail.filter((a) => a === 'grant.minted' || a === 'grant')).toEqual(['grant.minted', 'grant']);
+  expect(dmsTo('alice').filter((m) => m.text.includes('is ready'))).toHaveLength(1);
+}
+
+/** Nothing past the decision: nothing approved, so nothing was minted. */
 async function expectNothingMinted(requestId: string) {
   const request = (await store().get(requestId)) as AccessRequest;
   expect(['GRANTED', 'EXPIRED', 'REVOKED', 'FAILED']).not.toContain(request.state);
@@ -166,20 +178,27 @@ describe('decisions: the done-when paths', () => {
 
     const request = await store().get(requestId);
     expect(request).toMatchObject({
-      state: 'APPROVED',
+      state: 'GRANTED',
       approvals: [
         { account: 'frank', channel: 'jira', actorId: PEOPLE.frank.jiraId, via: ad.groups['db-approvers'] },
       ],
       decision: { outcome: 'approved', channel: 'jira', account: 'frank' },
       effects: { ticket: true, approversMessage: true, requester: true },
     });
-    expect(jira.issue(ticket)?.status).toBe('Approved');
+    expect(jira.issue(ticket)?.status).toBe('Access Granted');
     expect(commentsOn(ticket).join()).toContain('Approved');
     expect(hasButtons(requestId)).toBe(false);
     expect(JSON.stringify(approversMessage(requestId)?.blocks)).toContain('*Approved* by frank in Jira');
-    expect(dmsTo('alice').at(-1)?.text).toBe(`Request ${requestId} was approved.`);
-    expect(await audit(requestId)).toEqual(['submit', 'requester.verified', 'open', 'approve']);
-    await expectNothingMinted(requestId);
+    expect(dmsTo('alice').map((m) => m.text)).toContain(`Request ${requestId} was approved.`);
+    expect(await audit(requestId)).toEqual([
+      'submit',
+      'requester.verified',
+      'open',
+      'approve',
+      'grant.minted',
+      'grant',
+    ]);
+    await expectGranted(requestId);
   });
 
   it('a Slack Approve by an approver through a nested group → APPROVED, ticket transitioned and commented', async () => {
@@ -188,28 +207,37 @@ describe('decisions: the done-when paths', () => {
     await settle();
 
     expect(await store().get(requestId)).toMatchObject({
-      state: 'APPROVED',
+      state: 'GRANTED',
       approvals: [{ account: 'bob', channel: 'slack', via: ad.groups['db-approvers'] }],
     });
     const issue = jira.issue(ticket);
-    expect(issue?.status).toBe('Approved');
+    expect(issue?.status).toBe('Access Granted');
     // Moved by jit-access through the workflow's own transition, looked up by its target status.
-    expect(issue?.history.at(-1)).toMatchObject({
+    expect(issue?.history.at(-2)).toMatchObject({
       from: 'To Do',
       to: 'Approved',
       accountId: jira.appUser.accountId,
     });
-    expect(commentsOn(ticket).at(-1)).toContain('bob');
-    expect(commentsOn(ticket).at(-1)).toContain(' (in Slack)');
+    // The decision's comment; the grant's follows it.
+    expect(commentsOn(ticket).at(-2)).toContain('bob');
+    expect(commentsOn(ticket).at(-2)).toContain(' (in Slack)');
     const message = approversMessage(requestId);
-    expect(message?.history).toHaveLength(1);
+    // Updated twice: the approval, then the grant.
+    expect(message?.history).toHaveLength(2);
     expect(JSON.stringify(message?.blocks)).toContain('*Approved* by <@U0BOB0001> (bob) in Slack');
     expect(hasButtons(requestId)).toBe(false);
-    expect(dmsTo('alice').at(-1)?.text).toBe(`Request ${requestId} was approved.`);
+    expect(dmsTo('alice').map((m) => m.text)).toContain(`Request ${requestId} was approved.`);
     // The echo of jit-access's own move came back as a webhook and was ignored.
     expect(jira.webhookDeliveries().some((d) => d.status === 204)).toBe(true);
-    expect(await audit(requestId)).toEqual(['submit', 'requester.verified', 'open', 'approve']);
-    await expectNothingMinted(requestId);
+    expect(await audit(requestId)).toEqual([
+      'submit',
+      'requester.verified',
+      'open',
+      'approve',
+      'grant.minted',
+      'grant',
+    ]);
+    await expectGranted(requestId);
   });
 });
 
@@ -288,12 +316,12 @@ describe('decisions: who may approve', () => {
     await settle();
 
     const request = await store().get(requestId);
-    expect(request?.state).toBe('APPROVED');
+    expect(request?.state).toBe('GRANTED');
     expect(request?.approvals?.map((a) => a.account)).toEqual(['bob']);
-    expect(ephemeralsTo('frank').map((m) => m.text)).toEqual([expect.stringContaining('already approved')]);
+    expect(ephemeralsTo('frank').map((m) => m.text)).toEqual([expect.stringContaining('already granted')]);
     expect((await audit(requestId)).filter((a) => a === 'approve')).toHaveLength(1);
     expect(dmsTo('alice').filter((m) => m.text.includes('was approved'))).toHaveLength(1);
-    await expectNothingMinted(requestId);
+    await expectGranted(requestId);
   });
 
   it('two approvals needed, the same person twice (Slack, then Jira) → still pending', async () => {
@@ -327,17 +355,19 @@ describe('decisions: who may approve', () => {
     await clickApprove('bob', requestId);
     await settle();
     const request = await store().get(requestId);
-    expect(request?.state).toBe('APPROVED');
+    expect(request?.state).toBe('GRANTED');
     expect(request?.approvals?.map((a) => `${a.account}/${a.channel}`)).toEqual(['frank/jira', 'bob/slack']);
-    expect(jira.issue(ticket)?.status).toBe('Approved');
+    expect(jira.issue(ticket)?.status).toBe('Access Granted');
     expect(await audit(requestId)).toEqual([
       'submit',
       'requester.verified',
       'open',
       'approval.recorded',
       'approve',
+      'grant.minted',
+      'grant',
     ]);
-    await expectNothingMinted(requestId);
+    await expectGranted(requestId);
   });
 });
 
@@ -369,14 +399,14 @@ describe('decisions: a request decides once', () => {
     const { requestId, ticket } = await pendingRequest();
     await clickApprove('bob', requestId);
     await settle();
+    // Slack only: by now the ticket is in Access Granted, from which the workflow offers no Decline.
     await clickDeny('frank', requestId);
-    jiraMove('frank', ticket, 'Decline');
     await settle();
-    expect((await store().get(requestId))?.state).toBe('APPROVED');
-    expect(jira.issue(ticket)?.status).toBe('Approved');
-    expect((await audit(requestId)).filter((a) => a === 'deny.refused')).toHaveLength(2);
+    expect((await store().get(requestId))?.state).toBe('GRANTED');
+    expect(jira.issue(ticket)?.status).toBe('Access Granted');
+    expect((await audit(requestId)).filter((a) => a === 'deny.refused')).toHaveLength(1);
     expect(dmsTo('alice').filter((m) => m.text.includes('denied'))).toHaveLength(0);
-    await expectNothingMinted(requestId);
+    await expectGranted(requestId);
   });
 
   it('the Slack and Jira paths racing on the same request end in exactly one outcome', async () => {
@@ -387,14 +417,15 @@ describe('decisions: a request decides once', () => {
     await settle();
 
     const request = (await store().get(requestId)) as AccessRequest;
-    expect(['APPROVED', 'DENIED']).toContain(request.state);
+    expect(['GRANTED', 'DENIED']).toContain(request.state);
     const trail = await audit(requestId);
     expect(trail.filter((a) => a === 'approve' || a === 'deny')).toHaveLength(1);
     expect(trail.filter((a) => a.endsWith('.refused'))).toHaveLength(1);
     // The ticket ends where the request is, whichever side won.
-    expect(jira.issue(ticket)?.status).toBe(request.state === 'APPROVED' ? 'Approved' : 'Declined');
+    expect(jira.issue(ticket)?.status).toBe(request.state === 'GRANTED' ? 'Access Granted' : 'Declined');
     expect(dmsTo('alice').filter((m) => /was (approved|denied)/.test(m.text))).toHaveLength(1);
-    await expectNothingMinted(requestId);
+    if (request.state === 'GRANTED') await expectGranted(requestId);
+    else await expectNothingMinted(requestId);
   });
 });
 
@@ -404,13 +435,12 @@ describe('decisions: failures on the way', () => {
     jira.failNext('doTransition', { status: 403, body: { errorMessages: ['You do not have permission'] } });
     await clickApprove('bob', requestId);
     await settle();
-    expect(await store().get(requestId)).toMatchObject({ state: 'APPROVED', effects: { ticket: true } });
+    expect(await store().get(requestId)).toMatchObject({ state: 'GRANTED', effects: { ticket: true } });
     expect(jira.issue(ticket)?.status).toBe('To Do');
-    expect((await store().auditTrail(requestId)).at(-1)).toMatchObject({
-      action: 'ticket.not_updated',
-      reason: expect.stringContaining('403'),
-    });
-    expect(dmsTo('alice').at(-1)?.text).toBe(`Request ${requestId} was approved.`);
+    expect(await store().auditTrail(requestId)).toContainEqual(
+      expect.objectContaining({ action: 'ticket.not_updated', reason: expect.stringContaining('403') }),
+    );
+    expect(dmsTo('alice').map((m) => m.text)).toContain(`Request ${requestId} was approved.`);
     expect(hasButtons(requestId)).toBe(false);
   });
 
@@ -420,12 +450,13 @@ describe('decisions: failures on the way', () => {
     await clickApprove('bob', requestId);
     await settle({ failedAttempts: 1 });
     expect(await store().get(requestId)).toMatchObject({
-      state: 'APPROVED',
+      state: 'GRANTED',
       effects: { ticket: true, approversMessage: true, requester: true },
     });
     expect(jira.issue(ticket)?.history.filter((h) => h.to === 'Approved')).toHaveLength(1);
-    expect(commentsOn(ticket)).toHaveLength(1);
-    expect(approversMessage(requestId)?.history).toHaveLength(1);
+    // The decision and the grant, each once.
+    expect(commentsOn(ticket)).toHaveLength(2);
+    expect(approversMessage(requestId)?.history).toHaveLength(2);
     expect(dmsTo('alice').filter((m) => m.text.includes('was approved'))).toHaveLength(1);
     expect((await audit(requestId)).filter((a) => a === 'approve')).toHaveLength(1);
   });
@@ -446,7 +477,7 @@ describe('decisions: failures on the way', () => {
     await publishCommand(decided!);
     await settle({ failedAttempts: 1 });
     expect(await store().get(requestId)).toMatchObject({
-      state: 'APPROVED',
+      state: 'GRANTED',
       approvals: [{ account: 'bob' }],
     });
   });
@@ -507,7 +538,7 @@ describe('the jira-webhook Lambda', () => {
     );
     expect(reply.statusCode).toBe(202);
     await settle();
-    expect((await store().get(requestId))?.state).toBe('APPROVED');
+    expect((await store().get(requestId))?.state).toBe('GRANTED');
   });
 
   const signedWebhook = (body: string) =>
@@ -577,7 +608,7 @@ describe('the jira-webhook Lambda', () => {
     );
     expect(reply.statusCode).toBe(202);
     await settle();
-    expect((await store().get(requestId))?.state).toBe('APPROVED');
+    expect((await store().get(requestId))?.state).toBe('GRANTED');
     for (const line of logLines) expect(line.length).toBeLessThan(2_000);
     expect(logLines.join('\n')).not.toContain('xxxxxxxx');
   });
@@ -587,19 +618,29 @@ describe('the jira-webhook Lambda', () => {
     jiraMove('frank', ticket, 'Approve');
     const [event] = jira.pendingWebhooks();
     await settle();
-    // Jira's duplicates carry the same identifier and body; the ticket still says Approved.
-    expect(await jira.redeliverWebhook(event?.identifier ?? '')).toBe(202);
-    expect(await jira.redeliverWebhook(event?.identifier ?? '')).toBe(202);
+    // Jira's duplicates carry the same identifier and body. The ticket has moved on to Access
+    // Granted, so the Lambda's re-read finds no decision to queue: 204, nothing published.
+    const published = stack.topic.published().length;
+    expect(await jira.redeliverWebhook(event?.identifier ?? '')).toBe(204);
+    expect(await jira.redeliverWebhook(event?.identifier ?? '')).toBe(204);
+    expect(stack.topic.published()).toHaveLength(published);
     await settle();
 
     const request = await store().get(requestId);
-    expect(request?.state).toBe('APPROVED');
+    expect(request?.state).toBe('GRANTED');
     expect(request?.approvals?.map((a) => a.account)).toEqual(['frank']);
-    expect(await audit(requestId)).toEqual(['submit', 'requester.verified', 'open', 'approve']);
-    expect(commentsOn(ticket)).toHaveLength(1);
+    expect(await audit(requestId)).toEqual([
+      'submit',
+      'requester.verified',
+      'open',
+      'approve',
+      'grant.minted',
+      'grant',
+    ]);
+    expect(commentsOn(ticket)).toHaveLength(2);
     expect(dmsTo('alice').filter((m) => m.text.includes('was approved'))).toHaveLength(1);
-    expect(approversMessage(requestId)?.history).toHaveLength(1);
-    await expectNothingMinted(requestId);
+    expect(approversMessage(requestId)?.history).toHaveLength(2);
+    await expectGranted(requestId);
   });
 
   it('a repeated partial approval is stale once the ticket went back to review, and changes nothing', async () => {
@@ -638,7 +679,7 @@ describe('the jira-webhook Lambda', () => {
     const { requestId, ticket } = await pendingRequest();
     jiraMove('frank', ticket, 'Approve');
     await settle();
-    expect((await store().get(requestId))?.state).toBe('APPROVED');
+    expect((await store().get(requestId))?.state).toBe('GRANTED');
     const logs = logLines.join('\n');
     for (const secret of [stack.webhookSecret, jira.credentials.apiToken, slack.token, stack.signingSecret]) {
       expect(logs).not.toContain(secret);
@@ -690,8 +731,8 @@ describe('cancel', () => {
     await clickApprove('frank', requestId);
     await settle();
     await cancel('alice', requestId);
-    expect((await store().get(requestId))?.state).toBe('APPROVED');
-    expect(dmsTo('alice').at(-1)?.text).toContain('the request is already approved');
+    expect((await store().get(requestId))?.state).toBe('GRANTED');
+    expect(dmsTo('alice').at(-1)?.text).toContain('the request is already granted');
     expect((await audit(requestId)).filter((a) => a === 'cancel.refused')).toHaveLength(2);
   });
 

@@ -15,6 +15,7 @@ import { capturingLogger as captureLogs } from '../fixtures/capturing-logger.js'
 import { submittedBy, TEAM } from '../fixtures/decision-stack.js';
 
 const ad = inject('activeDirectory');
+const db = inject('mariadb');
 const APPROVERS = 'C0APPROVALS';
 const SLACK_USERS = {
   alice: { id: 'U0ALICE01', name: 'alice', realName: 'Alice Engineer', email: ad.users.engineer.mail },
@@ -71,6 +72,7 @@ global:
 databases:
   orders:
     host: orders.db.internal
+    flavor: mariadb
     vaultConnection: orders-mysql
     environment: prod
     levels:
@@ -110,6 +112,7 @@ const store = () => stack.store();
 beforeAll(async () => {
   stack = await startLocalStack({
     directory: ad,
+    database: db,
     catalog: catalogYaml,
     slack: {
       teamId: TEAM,

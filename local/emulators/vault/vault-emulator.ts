@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { parsePolicy, renderPolicy } from '../../../shared/adapters/vault/policy-hcl.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createConnection } from 'mysql2/promise';
@@ -28,7 +29,8 @@ export interface VaultPolicyRule {
   readonly path: string;
   readonly capabilities: readonly Capability[];
 }
-export type Capability = 'create' | 'read' | 'update' | 'delete' | 'list' | 'sudo' | 'deny';
+export const CAPABILITIES = ['create', 'read', 'update', 'delete', 'list', 'sudo', 'deny'] as const;
+export type Capability = (typeof CAPABILITIES)[number];
 
 /** Who a set of AWS keys is, as STS would answer GetCallerIdentity for them. */
 export interface AwsIdentityFixture {
@@ -135,6 +137,8 @@ export class VaultEmulator {
   private sealedNow: boolean;
   private readonly tokens = new Map<string, TokenEntry>();
   private readonly policies = new Map<string, VaultPolicyRule[]>([['default', DEFAULT_POLICY]]);
+  /** Each policy's text as written, which `sys/policies/acl/:name` reads back. */
+  private readonly policyTexts = new Map<string, string>();
   private readonly tokenRoles = new Map<string, TokenRole>();
   private readonly connections = new Map<string, DatabaseConnection>();
   private readonly roles = new Map<string, DatabaseRole>();
@@ -189,11 +193,17 @@ export class VaultEmulator {
   /** Writes an ACL policy, as `vault policy write` would. */
   writePolicy(name: string, rules: readonly VaultPolicyRule[]): void {
     this.policies.set(name, [...rules]);
+    this.policyTexts.set(name, renderPolicy(rules));
   }
 
   /** Keys STS would recognise (the emulator cannot ask STS; it checks the signature itself). */
   addAwsIdentity(identity: AwsIdentityFixture): void {
     this.awsIdentities.set(identity.accessKeyId, identity);
+  }
+
+  /** Revokes every lease (running its statements), as `vault lease revoke -prefix database/` would. */
+  async revokeAll(): Promise<void> {
+    for (const lease of [...this.leaseStore.values()]) await this.revokeLease(lease).catch(() => undefined);
   }
 
   leases(): readonly EmulatedLease[] {
@@ -309,6 +319,10 @@ export class VaultEmulator {
       if (!target) throw new VaultHttpError(400, ['invalid accessor']);
       await this.revokeToken(target);
       return { status: 204 };
+    }
+    if ((m = match(/^sys\/policies\/acl\/([^/]+)$/)) && (write || method === 'GET')) {
+      this.authorize(caller, path, capability);
+      return write ? this.writePolicyText(m[1] ?? '', input) : this.readPolicyText(m[1] ?? '');
     }
     if ((m = match(/^database\/config\/([^/]+)$/))) {
       this.authorize(caller, path, capability);
@@ -579,6 +593,30 @@ export class VaultEmulator {
     };
     this.tokens.set(entry.id, entry);
     return this.authReply(entry);
+  }
+
+  private writePolicyText(name: string, input: Record<string, unknown>) {
+    const text = typeof input.policy === 'string' ? input.policy : '';
+    if (!text.trim()) throw new VaultHttpError(400, ["'policy' parameter not supplied or empty"]);
+    const rules = parsePolicy(text);
+    if (!rules)
+      throw new VaultHttpError(400, [
+        'failed to parse policy: the emulator reads path blocks with capabilities only',
+      ]);
+    const unknown = rules
+      .flatMap((rule) => rule.capabilities)
+      .filter((c) => !CAPABILITIES.includes(c as Capability));
+    if (unknown.length > 0)
+      throw new VaultHttpError(400, [`failed to parse policy: invalid capability "${unknown[0]}"`]);
+    this.policies.set(name, rules as VaultPolicyRule[]);
+    this.policyTexts.set(name, text);
+    return { status: 204 };
+  }
+
+  private readPolicyText(name: string) {
+    const text = this.policyTexts.get(name);
+    if (text === undefined) return { status: 404, body: { errors: [] } };
+    return this.reply({ data: { name, policy: text } });
   }
 
   // ---- database secrets engine ------------------------------------------------------------------

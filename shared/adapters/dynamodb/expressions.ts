@@ -15,6 +15,9 @@ export const CHANGE_FIELDS: Record<keyof RequestChanges, true> = {
   approvals: true,
   decision: true,
   effects: true,
+  grant: true,
+  grantAttempts: true,
+  failure: true,
 };
 export const CHANGE_KEYS = Object.keys(CHANGE_FIELDS) as (keyof RequestChanges)[];
 

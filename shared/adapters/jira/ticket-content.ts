@@ -1,7 +1,7 @@
 import type { Catalog } from '../../config/catalog-schema.js';
 import type { AccessRequest } from '../../domain/access-request.js';
 import { formatDuration } from '../../domain/duration.js';
-import { type DecisionRefusal, explainRefusal } from '../../domain/refusals.js';
+import { type DecisionRefusal, explainGrantFailure, explainRefusal } from '../../domain/refusals.js';
 import type { MoveBack, MoveOutcome, TicketNote } from '../../ports/ticket-tracker.js';
 import type { AdfDocument, AdfNode, TicketDraft } from './adf.js';
 
@@ -218,6 +218,51 @@ export function refusalComment(
   );
 }
 
+/** The grant on the ticket: who may use which user until when; never a secret. */
+export function grantedComment(
+  catalog: Catalog,
+  request: AccessRequest,
+  moved: MoveOutcome | undefined,
+): AdfDocument {
+  const grant = request.grant;
+  return comment(
+    paragraph(
+      text('Granted', [{ type: 'strong' }]),
+      text(` until ${grant?.expiresAt ?? '?'} (UTC): temporary MySQL user `),
+      text(grant?.username ?? '?', [{ type: 'code' }]),
+      text(
+        ` for ${request.requester.directoryAccount ?? request.requester.slackUserId}, created by Vault and removed when the grant ends. The requester received the credentials through a single-use token in Slack; they are not stored anywhere else.`,
+      ),
+    ),
+    ...moveNote(catalog.global.jira.statuses.granted, moved),
+  );
+}
+
+export function reissuedComment(request: AccessRequest, replaced: string): AdfDocument {
+  return comment(
+    paragraph(
+      text('Fresh credential', [{ type: 'strong' }]),
+      text(" issued at the requester's request: MySQL user "),
+      text(request.grant?.username ?? '?', [{ type: 'code' }]),
+      text(' replaces '),
+      text(replaced, [{ type: 'code' }]),
+      text(`, which was revoked. The grant still ends at ${request.grant?.expiresAt ?? '?'} (UTC).`),
+    ),
+  );
+}
+
+export function grantFailedComment(
+  catalog: Catalog,
+  request: AccessRequest,
+  moved: MoveOutcome | undefined,
+): AdfDocument {
+  const why = request.failure ? explainGrantFailure(request.failure.reason) : 'the grant could not be made';
+  return comment(
+    paragraph(text('Not granted', [{ type: 'strong' }]), text(`: ${why}. The requester was told.`)),
+    ...moveNote(catalog.global.jira.statuses.closed, moved),
+  );
+}
+
 /** The comment for a ticket note. */
 export function noteComment(catalog: Catalog, note: TicketNote): AdfDocument {
   switch (note.kind) {
@@ -227,5 +272,11 @@ export function noteComment(catalog: Catalog, note: TicketNote): AdfDocument {
       return approvalRecordedComment(note.request, note.required, note.movedBack);
     case 'refusal':
       return refusalComment(note.accountId, note.refusal, note.movedBack);
+    case 'grant.granted':
+      return grantedComment(catalog, note.request, note.moved);
+    case 'grant.reissued':
+      return reissuedComment(note.request, note.replaced);
+    case 'grant.failed':
+      return grantFailedComment(catalog, note.request, note.moved);
   }
 }

@@ -7,6 +7,7 @@ export const ACTION_IDS = {
   deny: 'request.deny',
   revoke: 'grant.revoke',
   extend: 'grant.extend',
+  reissue: 'grant.reissue',
 } as const;
 
 /** The Extend button carries the request and how many minutes to add, e.g. `REQ-0K2M9Q7X:60`. */

@@ -79,11 +79,19 @@ const ACTION_WORDS = {
   approve: ['Approval', 'approved'],
   deny: ['Denial', 'denied'],
   extend: ['Extension', 'extended'],
+  reissue: ['Your request for a fresh token', 'reissued'],
 } as const;
 
 export function commandQueuedReply(action: keyof typeof ACTION_WORDS, requestId: RequestId): EphemeralReply {
   const [noun] = ACTION_WORDS[action];
   return ephemeral(`${noun} of *${requestId}* received. I check that you may do this and let you know.`);
+}
+
+/** The fresh-token button was taken: what happens next, and that the current token stops working. */
+export function reissueQueuedReply(requestId: RequestId): EphemeralReply {
+  return ephemeral(
+    `Making you a fresh credential for *${requestId}*: it arrives by DM in a few seconds, and the current one stops working then.`,
+  );
 }
 
 /** Revoking and extending from Slack arrive with the grant and expiry work; until then, say so. */

@@ -3,6 +3,7 @@ import type { AccessRequest } from '../../domain/access-request.js';
 import { commonName } from '../../domain/dn.js';
 import {
   type DecisionRefusal,
+  explainGrantFailure,
   explainRefusal,
   NON_MEMBER_WORDS,
   type RejectionReason,
@@ -12,6 +13,7 @@ import { formatDuration } from '../../domain/duration.js';
 import type { Notice, Recipient } from '../../ports/chat.js';
 import { ACTION_IDS } from './action-ids.js';
 import { SLASH_COMMAND } from './intake-messages.js';
+import { grantFailedDm, grantReadyDm } from './grant-messages.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 
 /** A Block Kit message with its plain-text fallback (notifications, screen readers). */
@@ -20,11 +22,14 @@ export interface ChatMessage {
   readonly blocks: readonly Record<string, unknown>[];
 }
 
-const section = (markdown: string) => ({ type: 'section', text: { type: 'mrkdwn', text: markdown } });
-const context = (markdown: string) => ({ type: 'context', elements: [{ type: 'mrkdwn', text: markdown }] });
-const link = (url: string, label: string) => `<${url}|${escapeMrkdwn(label)}>`;
+export const section = (markdown: string) => ({ type: 'section', text: { type: 'mrkdwn', text: markdown } });
+export const context = (markdown: string) => ({
+  type: 'context',
+  elements: [{ type: 'mrkdwn', text: markdown }],
+});
+export const link = (url: string, label: string) => `<${url}|${escapeMrkdwn(label)}>`;
 
-function what(request: AccessRequest, catalog: Catalog): string {
+export function what(request: AccessRequest, catalog: Catalog): string {
   const environment = catalog.databases[request.database]?.environment ?? '?';
   return `\`${request.database}\` (${environment}) / \`${request.level}\` for ${formatDuration({ minutes: request.durationMinutes })}`;
 }
@@ -62,7 +67,8 @@ export function approvalRequestMessage(request: AccessRequest, catalog: Catalog)
   const ticket = request.ticket ? link(request.ticket.url, request.ticket.key) : '—';
   const pending = request.state === 'PENDING_APPROVAL' || request.state === 'SUBMITTED';
   const approvals = request.approvals ?? [];
-  const outcome = pending ? [] : [section(outcomeLine(request))];
+  const grantLine = grantOutcomeLine(request);
+  const outcome = pending ? [] : [section(outcomeLine(request)), ...(grantLine ? [section(grantLine)] : [])];
   const progress =
     pending && approvals.length > 0
       ? [context(`Approved so far by ${approvers(request)} (${approvals.length} of ${required})`)]
@@ -149,6 +155,23 @@ function outcomeLine(request: AccessRequest): string {
   }
 }
 
+/** After the approval: the temporary user that was made, or why none was. */
+function grantOutcomeLine(request: AccessRequest): string | undefined {
+  if (request.state === 'GRANTED' && request.grant) {
+    return `:key: *Granted* until ${slackDate(request.grant.expiresAt)} as \`${escapeMrkdwn(request.grant.username)}\``;
+  }
+  if (request.state === 'FAILED' && request.failure) {
+    return `:x: *Not granted*: ${escapeMrkdwn(explainGrantFailure(request.failure.reason))}`;
+  }
+  return undefined;
+}
+
+/** A time every reader sees in their own time zone; the ISO text where Slack cannot format it. */
+export function slackDate(iso: string): string {
+  const seconds = Math.floor(Date.parse(iso) / 1000);
+  return `<!date^${seconds}^{date_short_pretty} {time}|${iso}>`;
+}
+
 function decider(decision: NonNullable<AccessRequest['decision']>): string {
   const account = escapeMrkdwn(decision.account ?? decision.actorId);
   return decision.channel === 'slack' ? `<@${decision.actorId}> (${account}) in Slack` : `${account} in Jira`;
@@ -205,10 +228,15 @@ export function requestDecidedDm(request: AccessRequest, catalog: Catalog): Chat
 /** Ephemeral (or DM) answer to a decision or cancellation that was not taken. */
 export function decisionRefusedMessage(
   requestId: string,
-  action: 'approve' | 'deny' | 'cancel',
+  action: 'approve' | 'deny' | 'cancel' | 'reissue',
   refusal: DecisionRefusal,
 ): ChatMessage {
-  const verb = { approve: 'approval', deny: 'denial', cancel: 'cancellation' }[action];
+  const verb = {
+    approve: 'approval',
+    deny: 'denial',
+    cancel: 'cancellation',
+    reissue: 'request for a fresh token',
+  }[action];
   const text = `Your ${verb} of ${requestId} was not taken: ${explainRefusal(refusal)}`;
   return { text, blocks: [section(`:warning: ${escapeMrkdwn(text)}`)] };
 }
@@ -296,6 +324,13 @@ export function renderNotice(notice: Notice, catalog: Catalog): { to: Recipient;
       };
     case 'approval.recorded':
       return { to: notice.to, message: approvalRecordedMessage(notice.request, notice.remaining) };
+    case 'grant.ready':
+      return {
+        to: requesterOf(notice.request),
+        message: grantReadyDm(notice.request, catalog, notice),
+      };
+    case 'grant.failed':
+      return { to: requesterOf(notice.request), message: grantFailedDm(notice.request, catalog) };
   }
 }
 

@@ -56,19 +56,34 @@ export class VaultCredentialBroker implements CredentialBroker {
       worker.write(`auth/token/create/${this.tokenRole}`, {
         policies: [role],
         display_name: grant.account,
-        ttl: `${grant.durationMinutes}m`,
+        ttl: `${grant.ttlSeconds}s`,
         meta: { requestId: grant.requestId },
       }),
     );
     const requesterToken = String(created.auth?.client_token ?? '');
     const tokenAccessor = String(created.auth?.accessor ?? '');
-    const requester = this.clientFor(requesterToken);
+    try {
+      return await this.mintWith(worker, this.clientFor(requesterToken), tokenAccessor, role, grant);
+    } catch (error) {
+      // Nothing half-made stays behind: revoking the token revokes the lease it created, if any.
+      await worker.write('auth/token/revoke-accessor', { accessor: tokenAccessor }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async mintWith(
+    worker: VaultClient,
+    requester: VaultClient,
+    tokenAccessor: string,
+    role: string,
+    grant: GrantSpec,
+  ): Promise<MintedCredential> {
     const creds = await this.call(`read database/creds/${role}`, () =>
       requester.read(`database/creds/${role}`),
     );
     // The role's default TTL is the level's, not this grant's: set the lease to exactly the grant
     // (the token dies at the same time, and takes the lease with it, whichever comes first).
-    const seconds = grant.durationMinutes * 60;
+    const seconds = grant.ttlSeconds;
     let leaseSeconds = Number(creds.lease_duration);
     if (leaseSeconds !== seconds) {
       const renewed = await this.call("set the lease to the grant's duration", () =>

@@ -49,6 +49,33 @@ describe('every Lambda names every configuration problem in one go', () => {
   });
 });
 
+describe('the worker names how it reaches Vault', () => {
+  const worker = LAMBDA_TEST_ENV.worker!;
+  it.each([
+    [
+      { VAULT_ADDR: undefined },
+      [
+        'VAULT_ADDR: is not set: the worker mints credentials through Vault, e.g. VAULT_ADDR=https://vault.internal:8200',
+      ],
+    ],
+    [
+      { VAULT_ADDR: 'vault:8200' },
+      ['VAULT_ADDR: must be the URL of Vault, e.g. https://vault.internal:8200'],
+    ],
+    [
+      { VAULT_AWS_ROLE: undefined },
+      [expect.stringMatching(/^VAULT_AWS_ROLE: is not set \(nor VAULT_TOKEN\)/)],
+    ],
+    [
+      { VAULT_TOKEN: 'hvs.local' },
+      ['VAULT_AWS_ROLE: set either VAULT_AWS_ROLE (in AWS) or VAULT_TOKEN (local runs), not both'],
+    ],
+    [{ VAULT_AWS_ROLE: undefined, VAULT_TOKEN: 'hvs.local' }, []],
+  ])('%o', (overrides, expected) => {
+    expect(problems(workerEnvSchema, { ...worker, ...overrides })).toEqual(expected);
+  });
+});
+
 describe('the worker refuses an LDAP URL its security setting cannot use', () => {
   const worker = LAMBDA_TEST_ENV.worker!;
   it.each([

@@ -1,0 +1,84 @@
+import type { Catalog } from '../../config/catalog-schema.js';
+import type { AccessRequest } from '../../domain/access-request.js';
+import { formatDuration } from '../../domain/duration.js';
+import { explainGrantFailure } from '../../domain/refusals.js';
+import { ACTION_IDS } from './action-ids.js';
+import { SLASH_COMMAND } from './intake-messages.js';
+import { escapeMrkdwn } from './mrkdwn.js';
+import { type ChatMessage, context, link, section, slackDate, what } from './request-messages.js';
+
+/** The command requesters install (package.json `bin`); the DM tells them to type exactly this. */
+export const CLI_COMMAND = 'jit-access';
+
+export interface GrantDelivery {
+  readonly wrappedToken: string;
+  readonly wrapExpiresAt: string;
+  readonly fresh: boolean;
+}
+
+/**
+ * The DM that carries the single-use wrapping token. The token is only in the blocks, never in
+ * the fallback text, which phones show in lock-screen notifications.
+ */
+export function grantReadyDm(request: AccessRequest, catalog: Catalog, delivery: GrantDelivery): ChatMessage {
+  const grant = request.grant;
+  const until = grant ? slackDate(grant.expiresAt) : 'the end of the grant';
+  const wrapMinutes = Math.max(
+    1,
+    Math.round(
+      (Date.parse(delivery.wrapExpiresAt) - Date.parse(grant?.mintedAt ?? delivery.wrapExpiresAt)) / 60_000,
+    ),
+  );
+  const address = catalog.global.vault.address;
+  const headline = delivery.fresh
+    ? `:arrows_counterclockwise: *${request.requestId}*: a fresh credential for ${what(request, catalog)}; the previous one is revoked.`
+    : `:key: *${request.requestId}*: your temporary MySQL user for ${what(request, catalog)} is ready.`;
+  return {
+    text: `${request.requestId}: your access to ${request.database}/${request.level} is ready. Open this message to connect.`,
+    blocks: [
+      section(`${headline}\nIt works until *${until}*.`),
+      section(
+        `Connect within ${formatDuration({ minutes: wrapMinutes })} (the token works once):\n\`\`\`${CLI_COMMAND} connect ${delivery.wrappedToken}\`\`\``,
+      ),
+      context(
+        [
+          address ? `Needs \`VAULT_ADDR=${escapeMrkdwn(address)}\`.` : undefined,
+          `\`${CLI_COMMAND} creds <token>\` prints the credentials for other tools instead.`,
+          grant ? `Your user: \`${escapeMrkdwn(grant.username)}\`.` : undefined,
+        ]
+          .filter(Boolean)
+          .join(' '),
+      ),
+      {
+        type: 'actions',
+        block_id: `grant:${request.requestId}`,
+        elements: [
+          {
+            type: 'button',
+            action_id: ACTION_IDS.reissue,
+            text: { type: 'plain_text', text: 'Get a fresh token' },
+            value: request.requestId,
+          },
+        ],
+      },
+      context(
+        `Token expired or lost? The button makes a new credential and revokes this one. If ${CLI_COMMAND} says the token was already used and you did not use it, report ${request.requestId} to security.`,
+      ),
+    ],
+  };
+}
+
+/** The DM when nothing was granted after the approval. */
+export function grantFailedDm(request: AccessRequest, catalog: Catalog): ChatMessage {
+  const why = request.failure ? explainGrantFailure(request.failure.reason) : 'the grant could not be made';
+  const ticket = request.ticket ? ` Ticket: ${link(request.ticket.url, request.ticket.key)}.` : '';
+  return {
+    text: `${request.requestId} was approved, but nothing was granted: ${why}.`,
+    blocks: [
+      section(
+        `:x: *${request.requestId}* (${what(request, catalog)}) was approved, but nothing was granted: ${escapeMrkdwn(why)}.${ticket}`,
+      ),
+      context(`Once that is fixed, submit a new request with \`${SLASH_COMMAND}\`.`),
+    ],
+  };
+}
