@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parseDeliveryToken } from '../shared/domain/delivery-token.js';
 import type { WrappedConnection } from '../shared/ports/credential-broker.js';
 import { type VaultAnswer, type VaultTarget, vaultCall } from './vault-http.js';
 
@@ -53,12 +54,14 @@ export function vaultTargetFrom(env: NodeJS.ProcessEnv): VaultTarget {
 
 /** Unwraps `token` once: the credentials, or a CredsError saying what happened and what to do. */
 export async function unwrapCredentials(token: string, target: VaultTarget): Promise<UnwrappedCredentials> {
-  if (!/^[A-Za-z0-9._-]{8,256}$/.test(token)) {
+  const delivery = parseDeliveryToken(token);
+  if (!delivery) {
     throw new CredsError('That does not look like a jit-access token: copy it whole from the Slack message.');
   }
+  const { requestId, wrappedToken } = delivery;
   let answer: VaultAnswer;
   try {
-    answer = await vaultCall(target, { method: 'POST', path: 'sys/wrapping/unwrap', token });
+    answer = await vaultCall(target, { method: 'POST', path: 'sys/wrapping/unwrap', token: wrappedToken });
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     throw new CredsError(
@@ -68,7 +71,7 @@ export async function unwrapCredentials(token: string, target: VaultTarget): Pro
   const parsed = answer.body as { data?: Partial<UnwrappedCredentials>; errors?: string[] } | undefined;
   if (answer.status === 400 && parsed?.errors?.some((e) => e.includes('wrapping token is not valid'))) {
     throw new CredsError(
-      'This token was already used, or it expired. If you did not use it yourself, someone else may have: report the request id from your Slack message to security. Ask for a fresh token with the button in that message.',
+      `This token was already used, or it expired. If you did not use it yourself, someone else may have: report ${requestId ?? 'the request id from your Slack message'} to security. Ask for a fresh token with the button in that message.`,
     );
   }
   if (answer.status === 503)

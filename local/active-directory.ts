@@ -14,7 +14,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Attribute, Client } from 'ldapts';
+import { Attribute, Change, Client } from 'ldapts';
 import { freePort } from './free-port.js';
 import { requireBinary } from './require-binary.js';
 
@@ -608,4 +608,64 @@ function tailOfFiles(dir: string): string {
     })
     .filter(Boolean)
     .join('\n');
+}
+
+/**
+ * Changes the directory the way IT does between two steps of a test: a new person in some groups,
+ * or an account disabled or enabled again. Over LDAPS as the domain admin, like the seed.
+ */
+export class DirectoryAdmin {
+  private constructor(
+    private readonly client: Client,
+    private readonly connection: ActiveDirectoryConnection,
+  ) {}
+
+  static async connect(connection: ActiveDirectoryConnection): Promise<DirectoryAdmin> {
+    const client = new Client({
+      url: connection.ldapsUrl,
+      timeout: 15_000,
+      tlsOptions: { ca: readFileSync(connection.caCertPath), servername: connection.tlsServerName },
+    });
+    await client.bind(connection.admin.dn, connection.admin.password);
+    return new DirectoryAdmin(client, connection);
+  }
+
+  /** A new enabled user `account` (mail `<account>@…`) in `groups`; its own, so tests running beside it are untouched. */
+  async addUser(account: string, groups: readonly ActiveDirectoryGroupName[]): Promise<ActiveDirectoryUser> {
+    const user: ActiveDirectoryUser = {
+      dn: `CN=${account},${PEOPLE_OU}`,
+      sAMAccountName: account,
+      mail: `${account}@${MAIL_DOMAIN}`,
+      userPrincipalName: `${account}@${MAIL_DOMAIN}`,
+      password: generatePassword(),
+    };
+    await addUser(this.client, user.dn, user.password, {
+      sAMAccountName: account,
+      userPrincipalName: user.userPrincipalName,
+      mail: user.mail,
+      displayName: account,
+    });
+    for (const group of groups) {
+      await this.client.modify(
+        this.connection.groups[group],
+        new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [user.dn] }) }),
+      );
+    }
+    return user;
+  }
+
+  async setEnabled(dn: string, enabled: boolean): Promise<void> {
+    const uac = UAC_NORMAL_ACCOUNT | (enabled ? 0 : UAC_ACCOUNTDISABLE);
+    await this.client.modify(
+      dn,
+      new Change({
+        operation: 'replace',
+        modification: new Attribute({ type: 'userAccountControl', values: [String(uac)] }),
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.client.unbind().catch(() => undefined);
+  }
 }

@@ -352,6 +352,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         await topic.drain();
         // Every temporary user of the last test is dropped, as its lease's revocation does.
         await vault.revokeAll();
+        vault.requests.length = 0;
         slack.reset();
         jira.reset();
         topic.reset();

@@ -61,7 +61,11 @@ export async function grantAccess(deps: GrantDeps, requestId: string): Promise<G
     } catch (error) {
       if (error instanceof AttemptsExhausted) request = error.failed;
       else if (error instanceof StaleStateError && error.current) request = error.current;
-      else throw error;
+      else {
+        // Whoever retries (Lambda, a redelivery, reconcile) must not wait out this lease.
+        await releaseLease(deps, requestId);
+        throw error;
+      }
     }
   }
   if (!request) return { kind: 'not_approved', state: 'SUBMITTED' };
@@ -334,6 +338,18 @@ export function heldByAnother(
   );
 }
 
+/** Gives the grant lease up if this invocation holds it; best effort, the lease expires anyway. */
+async function releaseLease(deps: GrantDeps, requestId: string): Promise<void> {
+  try {
+    const current = await deps.store.get(requestId);
+    if (current?.lease?.owner !== grantOwner(deps) || current.lease.until <= deps.clock.now().toISOString())
+      return;
+    await deps.store.update(requestId, current.version, { lease: released(deps) });
+  } catch {
+    // The original failure is what the caller reports.
+  }
+}
+
 function secondsOf(minutes: number): number {
   return minutes * 60;
 }
@@ -368,10 +384,19 @@ async function transientGuard<T>(
     if (count >= (deps.maxAttempts ?? 3)) {
       throw new AttemptsExhausted(await fail(deps, request, reason, error.message));
     }
-    await patchLatest(deps, request, () => ({
-      grantAttempts: { count, lastError: error.message.slice(0, 300), at: deps.clock.now().toISOString() },
-      lease: released(deps),
-    }));
+    const at = deps.clock.now().toISOString();
+    await patchLatest(
+      deps,
+      request,
+      () => ({ grantAttempts: { count, lastError: error.message.slice(0, 300), at }, lease: released(deps) }),
+      {
+        at,
+        action: 'grant.attempt_failed',
+        actor: SYSTEM,
+        channel: 'system',
+        reason: `attempt ${count} of ${deps.maxAttempts ?? 3}: ${error.message.slice(0, 300)}`,
+      },
+    );
     throw error;
   }
 }

@@ -136,10 +136,14 @@ export interface RecordedSlackCall {
   response: { status: number; body: unknown };
 }
 
-export type SlackFailure =
+export type SlackFailure = (
   | { error: 'ratelimited'; retryAfterSeconds?: number; times?: number }
   | { error: string; times?: number }
-  | { status: number; body?: string; times?: number };
+  | { status: number; body?: string; times?: number }
+) & {
+  /** Only calls whose parameters this accepts fail (e.g. the DM with a given text); others pass. */
+  matching?: (params: Record<string, unknown>) => boolean;
+};
 
 export interface StoredSlackMessageVersion {
   text: string;
@@ -545,7 +549,7 @@ export class SlackEmulator {
   }
 
   private answer(call: RecordedSlackCall, parseProblem: string | undefined): Reply {
-    const injected = this.takeFailure(call.method);
+    const injected = this.takeFailure(call.method, call.params);
     if (injected) return injected;
     if (parseProblem) return { status: 200, body: { ok: false, error: parseProblem } };
     if (!isEmulated(call.method)) {
@@ -596,10 +600,11 @@ export class SlackEmulator {
     }
   }
 
-  private takeFailure(method: string): Reply | undefined {
+  private takeFailure(method: string, params: Record<string, unknown> = {}): Reply | undefined {
     const queue = this.failures.get(method);
     const next = queue?.[0];
     if (!queue || !next) return undefined;
+    if (next.failure.matching && !next.failure.matching(params)) return undefined;
     next.remaining -= 1;
     if (next.remaining === 0) queue.shift();
     const { failure } = next;

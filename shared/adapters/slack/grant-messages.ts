@@ -1,5 +1,6 @@
 import type { Catalog } from '../../config/catalog-schema.js';
 import type { AccessRequest } from '../../domain/access-request.js';
+import { deliveryToken } from '../../domain/delivery-token.js';
 import { formatDuration } from '../../domain/duration.js';
 import { explainGrantFailure } from '../../domain/refusals.js';
 import { ACTION_IDS } from './action-ids.js';
@@ -38,7 +39,7 @@ export function grantReadyDm(request: AccessRequest, catalog: Catalog, delivery:
     blocks: [
       section(`${headline}\nIt works until *${until}*.`),
       section(
-        `Connect within ${formatDuration({ minutes: wrapMinutes })} (the token works once):\n\`\`\`${CLI_COMMAND} connect ${delivery.wrappedToken}\`\`\``,
+        `Connect within ${formatDuration({ minutes: wrapMinutes })} (the token works once):\n\`\`\`${CLI_COMMAND} connect ${deliveryToken(request.requestId, delivery.wrappedToken)}\`\`\``,
       ),
       context(
         [
