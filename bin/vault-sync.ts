@@ -168,12 +168,22 @@ export async function applyVaultSync(plan: SyncPlan, target: VaultTarget, token:
   for (const item of plan.items) {
     if (item.action === 'unchanged') continue;
     const want = item.desired;
-    const body = want.kind === 'policy' ? { policy: want.text } : want.fields;
+    const body = want.kind === 'policy' ? { policy: want.text } : asWritten(want.fields);
     const answer = await call(target, { method: 'POST', path: want.path, token, body });
     if (answer.status >= 300) throw refusal(`write ${want.path}`, answer);
     written += 1;
   }
   return written;
+}
+
+/** Vault reads TTLs back as seconds but documents them as duration strings when written. */
+function asWritten(fields: RoleFields | TokenRoleFields): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(fields).map(([key, value]) => [
+      key,
+      key.endsWith('ttl') && typeof value === 'number' ? `${value}s` : value,
+    ]),
+  );
 }
 
 /** The plan as an operator reads it, one object per line, statement diffs indented. */

@@ -97,6 +97,17 @@ describe('jit-access creds', () => {
     expect(again.out).toBe('');
   });
 
+  it('takes the token as the DM gives it (REQ-…:<wrap>), and names that request when it was used', async () => {
+    const { wrappedToken, username } = await mint();
+    const token = `REQ-0K2M9Q7X:${wrappedToken}`;
+    const first = await cli(['creds', token, '--format', 'json']);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.out)).toMatchObject({ username });
+    const again = await cli(['creds', token]);
+    expect(again.code).toBe(2);
+    expect(again.err).toContain('someone else may have: report REQ-0K2M9Q7X to security');
+  });
+
   it.each([
     [
       'env',
