@@ -298,6 +298,22 @@ describe.skipIf(!vaultSpec)('the Vault description the emulator is held to', () 
     ).toEqual(['POST sys/leases/revoke: body/lease_id must be string']);
   });
 
+  it("flags an answer that is not Vault's: an error without {errors}, data its schema refuses", () => {
+    const lookup = { method: 'POST', path: 'sys/leases/lookup', body: { lease_id: 'x' } };
+    expect(validateVaultRequest({ ...lookup, status: 400, response: { error: 'nope' } }, vaultSpec)).toEqual([
+      `POST sys/leases/lookup: a 400 answer without Vault's {"errors": [...]} body`,
+    ]);
+    expect(
+      validateVaultRequest({ ...lookup, status: 200, response: { data: { ttl: 'soon' } } }, vaultSpec),
+    ).toEqual(['POST sys/leases/lookup: answer data/ttl must be integer']);
+    expect(
+      validateVaultRequest(
+        { ...lookup, status: 200, response: { data: { ttl: 60, renewable: true } } },
+        vaultSpec,
+      ),
+    ).toEqual([]);
+  });
+
   it('takes a default mount for the mount-path parameter, and only it', () => {
     expect(
       validateVaultRequest({ method: 'GET', path: 'database/creds/jit-orders-read' }, vaultSpec),

@@ -10,7 +10,7 @@ import { runCli } from '../../bin/cli.js';
 import { startVaultEmulator, type VaultEmulator } from '../../local/emulators/vault/vault-emulator.js';
 import { VaultCredentialBroker } from '../../shared/adapters/vault/vault-credential-broker.js';
 import type { MintedCredential } from '../../shared/ports/credential-broker.js';
-import { configureVault } from '../fixtures/vault-world.js';
+import { configureVault, holdToVaultSpec } from '../fixtures/vault-world.js';
 
 /*
  * `jit-access creds <token>` as a requester types it, on a token the Vault adapter minted on the
@@ -49,6 +49,8 @@ afterAll(async () => {
 beforeEach(() => {
   emulator.unseal();
 });
+
+holdToVaultSpec(() => emulator);
 
 const mint = (): Promise<MintedCredential> =>
   broker.mint({

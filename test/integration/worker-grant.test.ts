@@ -11,6 +11,7 @@ import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import type { AccessRequest } from '../../shared/domain/access-request.js';
 import type { WrappedConnection } from '../../shared/ports/credential-broker.js';
 import { capturingLogger } from '../fixtures/capturing-logger.js';
+import { holdToVaultSpec } from '../fixtures/vault-world.js';
 import { APPROVERS, decisionPeople, decisionStack, submittedBy, TEAM } from '../fixtures/decision-stack.js';
 
 /*
@@ -69,6 +70,9 @@ beforeEach(async () => {
   stack.vault.unseal();
   await stack.reset();
 });
+
+// Every call the worker and the CLI made to Vault, and every answer, as Vault's description has them.
+holdToVaultSpec(() => stack.vault);
 
 const store = () => stack.store();
 const dmsTo = (slackId: string) => stack.slack.messagesIn(slackId).filter((m) => !m.ephemeral);

@@ -147,7 +147,8 @@ export class VaultEmulator {
   private readonly awsIdentities = new Map<string, AwsIdentityFixture>();
   private awsServerId: string | undefined;
   /** Every request answered, with its body and status, for tests to read (and hold to the spec). */
-  readonly requests: { method: string; path: string; body?: unknown; status: number }[] = [];
+  readonly requests: { method: string; path: string; body?: unknown; status: number; response?: unknown }[] =
+    [];
 
   constructor(options: VaultEmulatorOptions = {}) {
     this.clock = options.clock ?? { now: () => new Date() };
@@ -259,7 +260,13 @@ export class VaultEmulator {
         throw error;
       }
     }
-    this.requests.push({ method, path, ...(input ? { body: input } : {}), status });
+    this.requests.push({
+      method,
+      path,
+      ...(input ? { body: input } : {}),
+      status,
+      ...(body !== undefined ? { response: body } : {}),
+    });
     if (body === undefined) {
       res.writeHead(status).end();
       return;

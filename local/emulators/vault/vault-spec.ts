@@ -30,6 +30,8 @@ interface VaultOperationSpec {
   readonly template: string;
   readonly segments: readonly string[];
   readonly requestSchema?: unknown;
+  /** The schema of a 200 answer's `data`, where the description has one. */
+  readonly responseSchema?: unknown;
 }
 
 export interface VaultCallToValidate {
@@ -37,6 +39,9 @@ export interface VaultCallToValidate {
   /** Without `/v1`, e.g. `database/creds/jit-orders-read`. */
   readonly path: string;
   readonly body?: unknown;
+  /** The answer, when it is checked too. */
+  readonly status?: number;
+  readonly response?: unknown;
 }
 
 export function vaultSpecAvailable(path: string = DEFAULT_VAULT_SPEC_PATH): SpecAvailability {
@@ -62,11 +67,14 @@ const loadVaultSpecOnce = specLoader((document, path): VaultSpec => {
       if (!isRecord(operation)) continue;
       const body = isRecord(operation.requestBody) ? operation.requestBody : undefined;
       const content = body && isRecord(body.content) ? body.content['application/json'] : undefined;
+      const ok = isRecord(operation.responses) ? operation.responses['200'] : undefined;
+      const answer = isRecord(ok) && isRecord(ok.content) ? ok.content['application/json'] : undefined;
       operations.push({
         method: verb.toUpperCase(),
         template,
         segments: template.replace(/^\/|\/$/g, '').split('/'),
         ...(isRecord(content) && content.schema !== undefined ? { requestSchema: content.schema } : {}),
+        ...(isRecord(answer) && answer.schema !== undefined ? { responseSchema: answer.schema } : {}),
       });
     }
   }
@@ -99,11 +107,27 @@ export function findVaultOperation(
   return best?.operation;
 }
 
-/** Problems with a request against the description; empty when it conforms. */
+/**
+ * Problems with a request (and, when given, its answer) against the description; empty when it
+ * conforms. An error answer must be Vault's `{"errors": [strings]}`; a 200 answer's `data` must
+ * fit the operation's response schema where the description has one.
+ */
 export function validateVaultRequest(call: VaultCallToValidate, spec: VaultSpec = loadVaultSpec()): string[] {
   const label = `${call.method} ${call.path}`;
   const operation = findVaultOperation(spec, call.method, call.path);
   if (!operation) return [`${label}: no such operation in the Vault API description`];
+  return [
+    ...requestProblems(spec, operation, call, label),
+    ...responseProblems(spec, operation, call, label),
+  ];
+}
+
+function requestProblems(
+  spec: VaultSpec,
+  operation: VaultOperationSpec,
+  call: VaultCallToValidate,
+  label: string,
+): string[] {
   if (operation.requestSchema === undefined || call.body === undefined) return [];
   const validate = validators(spec, `${operation.method} ${operation.template}`, () =>
     ajvFor(spec).compile(rebaseRefs(operation.requestSchema, SPEC_ID) as object),
@@ -111,6 +135,33 @@ export function validateVaultRequest(call: VaultCallToValidate, spec: VaultSpec 
   if (validate(call.body)) return [];
   return (validate.errors ?? []).map(
     (error) => `${label}: body${error.instancePath || ''} ${error.message ?? 'is invalid'}`,
+  );
+}
+
+function responseProblems(
+  spec: VaultSpec,
+  operation: VaultOperationSpec,
+  call: VaultCallToValidate,
+  label: string,
+): string[] {
+  if (call.status === undefined) return [];
+  if (call.status >= 400) {
+    const errors = isRecord(call.response) ? call.response.errors : undefined;
+    return Array.isArray(errors) && errors.every((e) => typeof e === 'string')
+      ? []
+      : [`${label}: a ${call.status} answer without Vault's {"errors": [...]} body`];
+  }
+  if (call.status !== 200 || operation.responseSchema === undefined || !isRecord(call.response)) return [];
+  // Wrapped answers carry wrap_info instead of data.
+  if (call.response.wrap_info) return [];
+  const validate = validators(spec, `answer ${operation.method} ${operation.template}`, () =>
+    ajvFor(spec).compile(
+      answerSchema(rebaseRefs(inlined(spec, operation.responseSchema), SPEC_ID)) as object,
+    ),
+  );
+  if (validate(withoutNulls(call.response.data))) return [];
+  return (validate.errors ?? []).map(
+    (error) => `${label}: answer data${error.instancePath || ''} ${error.message ?? 'is invalid'}`,
   );
 }
 
@@ -127,4 +178,30 @@ function ajvFor(spec: VaultSpec): Ajv {
     ajvs.set(spec, ajv);
   }
   return ajv;
+}
+
+/*
+ * Two places where the generated description and Vault's real answers part, per Vault's source
+ * and its documented samples (notes/vault-scheduler.md): a duration-typed field is answered in
+ * whole seconds (TypeDurationSecond; `creation_ttl: 600`), and a field with no value is `null`
+ * (`last_renewal: null` before any renewal). Answers are held to the rest.
+ */
+function answerSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(answerSchema);
+  if (!isRecord(schema)) return schema;
+  if (schema.type === 'string' && schema.format === 'duration') return { type: ['string', 'integer'] };
+  return Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, answerSchema(value)]));
+}
+
+function withoutNulls(data: unknown): unknown {
+  if (!isRecord(data)) return data;
+  return Object.fromEntries(Object.entries(data).filter(([, value]) => value !== null));
+}
+
+/** The component a top-level `$ref` names, so answerSchema can adjust its fields. */
+function inlined(spec: VaultSpec, schema: unknown): unknown {
+  const ref = isRecord(schema) && typeof schema.$ref === 'string' ? schema.$ref : undefined;
+  const name = ref?.match(/^#\/components\/schemas\/(.+)$/)?.[1];
+  const schemas = isRecord(spec.components.schemas) ? spec.components.schemas : {};
+  return name && schemas[name] !== undefined ? schemas[name] : schema;
 }
