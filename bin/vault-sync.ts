@@ -7,7 +7,7 @@ import {
   renderUsernameTemplate,
   UsernameTemplateError,
 } from '../shared/adapters/vault/username-template.js';
-import { DEFAULT_TOKEN_ROLE, vaultRoleName } from '../shared/adapters/vault/vault-credential-broker.js';
+import { DEFAULT_TOKEN_ROLE, vaultRoleName } from '../shared/adapters/vault/vault-names.js';
 import { type VaultAnswer, type VaultTarget, vaultCall } from './vault-http.js';
 
 /*

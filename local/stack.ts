@@ -24,7 +24,7 @@ import {
   suggestedTemplate,
   WORKER_POLICY,
 } from '../bin/vault-sync.js';
-import { vaultRoleName } from '../shared/adapters/vault/vault-credential-broker.js';
+import { vaultRoleName } from '../shared/adapters/vault/vault-names.js';
 import type { Catalog } from '../shared/config/catalog-schema.js';
 import { loadCatalogFile } from '../shared/config/load-catalog.js';
 import { FLAVORS, type ServerFlavor } from '../shared/config/server-flavors.js';

@@ -9,6 +9,7 @@ import {
   type WrappedConnection,
 } from '../../ports/credential-broker.js';
 import type { Clock } from '../../ports/clock.js';
+import { DEFAULT_TOKEN_ROLE, vaultRoleName } from './vault-names.js';
 
 /*
  * CredentialBroker on Vault, through node-vault. A grant is three calls: a token for the requester
@@ -32,12 +33,7 @@ export interface VaultCredentialBrokerOptions {
 
 const MISSING = Symbol('missing');
 
-export const DEFAULT_TOKEN_ROLE = 'jit-access-requester';
-
-/** The Vault database role and policy of a catalog level, as `jit-access vault sync` names them. */
-export function vaultRoleName(database: string, level: string): string {
-  return `jit-${database}-${level}`;
-}
+export { DEFAULT_TOKEN_ROLE, vaultRoleName } from './vault-names.js';
 
 type VaultClient = ReturnType<typeof vault>;
 
