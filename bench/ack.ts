@@ -18,6 +18,7 @@ import { build } from 'esbuild';
 import { SnsEmulator } from '../local/emulators/sns/sns-emulator.js';
 import { slashCommand, toLambdaEvent } from '../local/slack/signed-request.js';
 import { COMMON_BUILD_OPTIONS } from '../scripts/esbuild/options.js';
+import { median, percentile, round } from './stats.js';
 
 const root = join(import.meta.dirname, '..');
 const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
@@ -26,19 +27,6 @@ const SIGNING_SECRET = 'bench-signing-secret-0123456789abcdef';
 const TEAM = 'T0BENCH01';
 
 const targets = { coldInitRatio: 0.5, bundleBytes: 800 * 1024, warmP99Ms: 5 };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-const round = (n: number) => Math.round(n * 100) / 100;
 
 // Runs in the fresh process: require the bundle, then answer one signed `help` command.
 const PROBE = `

@@ -9,7 +9,9 @@
  *   runs them): the Slack, Jira and SNS emulators, dynalite and the real Samba AD; from a signed
  *   Slack Approve click through the ack Lambda, or from a Jira move through the signed webhook and the jira-webhook
  *   Lambda, until the worker has the request APPROVED with every effect done (ticket moved and
- *   commented, approvers' message updated, requester DM'd). p50/p95 over E2E_REQUESTS each.
+ *   commented, approvers' message updated, requester DM'd) and, as the worker goes straight on to
+ *   the grant, GRANTED with the token DM'd (bench:grant measures the grant on its own).
+ *   p50/p95 over E2E_REQUESTS each.
  * Writes bench/results/decide.json and prints a table. Not a test: numbers vary by machine.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -36,6 +38,7 @@ import {
   TEAM,
 } from '../test/fixtures/decision-stack.js';
 import { LAMBDA_TEST_ENV } from '../test/fixtures/lambda-env.js';
+import { median, msSince, percentile, round, summary } from './stats.js';
 
 const root = join(import.meta.dirname, '..');
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 15);
@@ -46,31 +49,6 @@ const E2E_WARMUP = 3; // per path, reported apart: the first decisions open LDAP
 
 // Lambdas log at ERROR here, as bench/ack.ts runs them (POWERTOOLS_LOG_LEVEL=ERROR).
 const LOG_LEVEL = 'ERROR';
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-const round = (n: number) => Math.round(n * 100) / 100;
-const msSince = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
-
-/** Warm handler latencies: the median and the 99th percentile, with the sample count. */
-function summary(values: number[]) {
-  return {
-    samples: values.length,
-    p50: round(percentile(values, 50)),
-    p99: round(percentile(values, 99)),
-    min: round(Math.min(...values)),
-    max: round(Math.max(...values)),
-  };
-}
 
 const webhookEvent = (body: string, headers: Record<string, string>) => jiraWebhookEvent(body, headers);
 
@@ -195,11 +173,12 @@ async function main(): Promise<void> {
     const expectApproved = async (requestId: string, ticket: string, channel: 'slack' | 'jira') => {
       const request = await store.get(requestId);
       const problems = [
-        request?.state === 'APPROVED' || `state ${request?.state}`,
+        // The worker goes on to the grant in the same invocation: approved means granted here.
+        request?.state === 'GRANTED' || `state ${request?.state}`,
         request?.decision?.channel === channel || `decided in ${request?.decision?.channel}`,
         (request?.effects?.ticket && request.effects.approversMessage && request.effects.requester) ||
           `effects ${JSON.stringify(request?.effects)}`,
-        jira.issue(ticket)?.status === 'Approved' || `ticket in ${jira.issue(ticket)?.status}`,
+        jira.issue(ticket)?.status === 'Access Granted' || `ticket in ${jira.issue(ticket)?.status}`,
         !JSON.stringify(approversMessage(requestId)?.blocks).includes('request.approve') ||
           'approvers message still has buttons',
         slack
@@ -207,8 +186,8 @@ async function main(): Promise<void> {
           .some((m) => !m.ephemeral && m.text === `Request ${requestId} was approved.`) || 'no DM to alice',
       ].filter((p) => p !== true);
       if (problems.length > 0) throw new Error(`${requestId} (${channel}): ${problems.join('; ')}`);
-      // APPROVED holds alice's one open slot for orders/read until the grant, which does not exist
-      // yet: free it (untimed) so the next request can open.
+      // The grant holds alice's one open slot for orders/read until it ends: free it (untimed) so
+      // the next request can open.
       await store.releaseOpenSlot(openSlotKeyOf(request!), requestId);
     };
 
@@ -383,7 +362,7 @@ async function main(): Promise<void> {
       },
       decisionE2eMs: {
         note:
-          'Slack: signed block_actions → ack handler → SNS emulator → worker (dynalite, Samba AD over LDAPS, Jira and Slack emulators) until APPROVED with ticket, approvers message and DM done. ' +
+          "Slack: signed block_actions → ack handler → SNS emulator → worker (dynalite, Samba AD over LDAPS, Jira and Slack emulators) until APPROVED with ticket, approvers message and DM done, then GRANTED (Vault emulator on MariaDB) with the token DM'd. " +
           'Jira: jira.transitionAs → signed webhook over HTTP to the jira-webhook handler → SNS → worker, same end. ' +
           'acknowledged = until the ack 200 / the webhook 202. All in one Node process.',
         slackApprove: e2eSummary(e2e.slack, e2eWarmup.slack),

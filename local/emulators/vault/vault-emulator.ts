@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { parsePolicy, renderPolicy } from '../../../shared/adapters/vault/policy-hcl.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { createConnection } from 'mysql2/promise';
+import { createPool, type Pool } from 'mysql2/promise';
 import { Sha256 } from '../../../shared/adapters/vault/aws-login.js';
 import {
   DEFAULT_USERNAME_TEMPLATE,
@@ -141,6 +141,8 @@ export class VaultEmulator {
   private readonly policyTexts = new Map<string, string>();
   private readonly tokenRoles = new Map<string, TokenRole>();
   private readonly connections = new Map<string, DatabaseConnection>();
+  /** One pool per connection config, as Vault's database plugin keeps its *sql.DB. */
+  private readonly pools = new Map<DatabaseConnection, Pool>();
   private readonly roles = new Map<string, DatabaseRole>();
   private readonly leaseStore = new Map<string, EmulatedLease>();
   private readonly awsRoles = new Map<string, AwsAuthRole>();
@@ -179,6 +181,8 @@ export class VaultEmulator {
   }
 
   async stop(): Promise<void> {
+    await Promise.allSettled([...this.pools.values()].map((pool) => pool.end()));
+    this.pools.clear();
     await this.server?.close();
     this.server = undefined;
   }
@@ -641,6 +645,10 @@ export class VaultEmulator {
         throw error;
       }
     }
+    const previous = this.connections.get(name);
+    const stale = previous ? this.pools.get(previous) : undefined;
+    if (previous) this.pools.delete(previous);
+    void stale?.end().catch(() => undefined);
     this.connections.set(name, {
       pluginName,
       connectionUrl: String(input.connection_url ?? ''),
@@ -777,8 +785,12 @@ export class VaultEmulator {
     statements: readonly string[],
     values: { name: string; password?: string; expiration?: string },
   ): Promise<void> {
-    const target = parseConnectionUrl(connection);
-    const db = await createConnection({ ...target, connectTimeout: 3000 });
+    let pool = this.pools.get(connection);
+    if (!pool) {
+      pool = createPool({ ...parseConnectionUrl(connection), connectTimeout: 3000, connectionLimit: 4 });
+      this.pools.set(connection, pool);
+    }
+    const db = await pool.getConnection();
     try {
       for (const statement of statements
         .flatMap((s) => s.split(';'))
@@ -792,7 +804,7 @@ export class VaultEmulator {
         await db.query(sql);
       }
     } finally {
-      await db.end().catch(() => {});
+      db.release();
     }
   }
 

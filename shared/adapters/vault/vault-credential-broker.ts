@@ -134,8 +134,13 @@ export class VaultCredentialBroker implements CredentialBroker {
     };
   }
 
+  /** The worker's client, kept while its token stays the same (a new login makes a new one). */
+  private worker: { token: string; client: VaultClient } | undefined;
+
   private async client(): Promise<VaultClient> {
-    return this.clientFor(await this.options.token());
+    const token = await this.options.token();
+    if (this.worker?.token !== token) this.worker = { token, client: this.clientFor(token) };
+    return this.worker.client;
   }
 
   private clientFor(token: string): VaultClient {
