@@ -10,6 +10,7 @@ import {
   tokenDisplayName,
   UsernameTemplateError,
 } from '../../../shared/adapters/vault/username-template.js';
+import { suggestedTemplate } from '../../../bin/vault-sync.js';
 
 const environment = {
   now: () => new Date('2023-11-14T22:13:20Z'), // unix 1700000000
@@ -112,6 +113,15 @@ describe('the templates docs/credentials.md recommends', () => {
 
   it('are there, one per server family', () => {
     expect(recommended).toHaveLength(2);
+  });
+
+  it('are the ones `vault sync` suggests, and the ones the example catalog gives', () => {
+    expect(recommended).toEqual([suggestedTemplate(32), suggestedTemplate(16)]);
+    const example = readFileSync(
+      join(import.meta.dirname, '../../../examples/jit-access.config.yaml'),
+      'utf8',
+    );
+    for (const template of recommended) expect(example).toContain(`username_template='${template}'`);
   });
 
   it.each([
