@@ -2,7 +2,12 @@ import type { AccessRequest } from '../domain/access-request.js';
 import type { DecisionRefusal } from '../domain/refusals.js';
 import type { RequestCancel } from '../messages/commands.js';
 import { type RequestStore, StaleStateError } from '../ports/request-store.js';
-import { completeDecisionEffects, type EffectDeps, recordRefusal } from './decision-effects.js';
+import {
+  completeDecisionEffects,
+  type EffectDeps,
+  isSlackRequester,
+  refuseSlackAction,
+} from './decision-effects.js';
 import { openSlotKeyOf } from './submit-request.js';
 
 export type CancelDeps = EffectDeps & { readonly store: RequestStore };
@@ -20,7 +25,7 @@ export type CancelOutcome =
 export async function cancelRequest(deps: CancelDeps, command: RequestCancel): Promise<CancelOutcome> {
   const request = await deps.store.get(command.requestId);
   // Refused for someone else's request even while pending: cancelling is the requester's alone.
-  if (!request || !isRequester(request, command)) {
+  if (!request || !isSlackRequester(request, command.actor)) {
     return refuse(deps, command, request, request ? { kind: 'not_requester' } : { kind: 'unknown_request' });
   }
   if (request.state === 'CANCELLED') {
@@ -55,32 +60,12 @@ export async function cancelRequest(deps: CancelDeps, command: RequestCancel): P
   return { kind: 'cancelled', request: await completeDecisionEffects(deps, cancelled) };
 }
 
-function isRequester(request: AccessRequest, command: RequestCancel): boolean {
-  return (
-    request.requester.slackUserId === command.actor.userId &&
-    request.requester.slackTeamId === command.actor.teamId
-  );
-}
-
 async function refuse(
   deps: CancelDeps,
   command: RequestCancel,
   request: AccessRequest | undefined,
   refusal: DecisionRefusal,
 ): Promise<CancelOutcome> {
-  const first = await recordRefusal(deps, command, request, {
-    action: 'cancel.refused',
-    actor: { kind: 'slack', id: command.actor.userId },
-    channel: 'slack',
-    reason: refusal.kind,
-  });
-  if (!first) return { kind: 'ignored', why: 'repeated_refusal' };
-  await deps.notifier.notify({
-    kind: 'decision.refused',
-    to: { userId: command.actor.userId },
-    requestId: command.requestId,
-    action: 'cancel',
-    refusal,
-  });
-  return { kind: 'refused', refusal: refusal.kind };
+  const first = await refuseSlackAction(deps, command, request, 'cancel', refusal);
+  return first ? { kind: 'refused', refusal: refusal.kind } : { kind: 'ignored', why: 'repeated_refusal' };
 }

@@ -1,5 +1,6 @@
 import type { Catalog } from '../config/catalog-schema.js';
 import type { AccessRequest, DecisionEffects } from '../domain/access-request.js';
+import type { DecisionRefusal } from '../domain/refusals.js';
 import type { Notifier } from '../ports/chat.js';
 import type { Clock } from '../ports/clock.js';
 import {
@@ -129,4 +130,44 @@ export async function patchLatest(
       current = error.current;
     }
   }
+}
+
+/** A Slack user's own action on a request (cancel, a fresh token): whether they are its requester. */
+export function isSlackRequester(
+  request: AccessRequest,
+  actor: { readonly userId: string; readonly teamId: string },
+): boolean {
+  return request.requester.slackUserId === actor.userId && request.requester.slackTeamId === actor.teamId;
+}
+
+/**
+ * Refuses a Slack user's own action on a request, once per command: recorded in the audit trail
+ * and told to them. False when this command was refused before (a redelivery).
+ */
+export async function refuseSlackAction(
+  deps: Pick<EffectDeps, 'store' | 'clock' | 'notifier'>,
+  command: {
+    readonly commandId: string;
+    readonly requestId: string;
+    readonly actor: { readonly userId: string };
+  },
+  request: AccessRequest | undefined,
+  action: 'cancel' | 'reissue',
+  refusal: DecisionRefusal,
+): Promise<boolean> {
+  const first = await recordRefusal(deps, command, request, {
+    action: `${action}.refused`,
+    actor: { kind: 'slack', id: command.actor.userId },
+    channel: 'slack',
+    reason: refusal.kind,
+  });
+  if (!first) return false;
+  await deps.notifier.notify({
+    kind: 'decision.refused',
+    to: { userId: command.actor.userId },
+    requestId: command.requestId,
+    action,
+    refusal,
+  });
+  return true;
 }

@@ -3,7 +3,7 @@ import type { DecisionRefusal } from '../domain/refusals.js';
 import type { GrantReissue } from '../messages/commands.js';
 import { CredentialBrokerError } from '../ports/credential-broker.js';
 import { StaleStateError } from '../ports/request-store.js';
-import { patchLatest, recordRefusal, ticketMayRefuse } from './decision-effects.js';
+import { isSlackRequester, patchLatest, refuseSlackAction, ticketMayRefuse } from './decision-effects.js';
 import {
   type GrantDeps,
   heldByAnother,
@@ -34,7 +34,7 @@ const MAX_ROUNDS = 5;
 export async function reissueCredential(deps: GrantDeps, command: GrantReissue): Promise<ReissueOutcome> {
   let request = await deps.store.get(command.requestId);
   if (!request) return refuse(deps, command, undefined, { kind: 'unknown_request' });
-  if (command.actor.userId !== request.requester.slackUserId)
+  if (!isSlackRequester(request, command.actor))
     return refuse(deps, command, request, { kind: 'not_your_grant' });
 
   for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -120,19 +120,6 @@ async function refuse(
   request: AccessRequest | undefined,
   refusal: DecisionRefusal,
 ): Promise<ReissueOutcome> {
-  const first = await recordRefusal(deps, command, request, {
-    action: 'reissue.refused',
-    actor: { kind: 'slack', id: command.actor.userId },
-    channel: 'slack',
-    reason: refusal.kind,
-  });
-  if (!first) return { kind: 'ignored', why: 'repeated_refusal' };
-  await deps.notifier.notify({
-    kind: 'decision.refused',
-    to: { userId: command.actor.userId },
-    requestId: command.requestId,
-    action: 'reissue',
-    refusal,
-  });
-  return { kind: 'refused', refusal: refusal.kind };
+  const first = await refuseSlackAction(deps, command, request, 'reissue', refusal);
+  return first ? { kind: 'refused', refusal: refusal.kind } : { kind: 'ignored', why: 'repeated_refusal' };
 }

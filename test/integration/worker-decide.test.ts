@@ -153,6 +153,9 @@ const commentsOn = (ticket: string) =>
 const hasButtons = (requestId: string) =>
   JSON.stringify(approversMessage(requestId)?.blocks).includes('request.approve');
 
+/** The audit trail of a request approved at once and granted. */
+const APPROVED_TRAIL = ['submit', 'requester.verified', 'open', 'approve', 'grant.minted', 'grant'];
+
 /** What an approval leads to: the temporary user minted, its token sent, the ticket moved on. */
 async function expectGranted(requestId: string) {
   const request = (await store().get(requestId)) as AccessRequest;
@@ -190,14 +193,7 @@ describe('decisions: the done-when paths', () => {
     expect(hasButtons(requestId)).toBe(false);
     expect(JSON.stringify(approversMessage(requestId)?.blocks)).toContain('*Approved* by frank in Jira');
     expect(dmsTo('alice').map((m) => m.text)).toContain(`Request ${requestId} was approved.`);
-    expect(await audit(requestId)).toEqual([
-      'submit',
-      'requester.verified',
-      'open',
-      'approve',
-      'grant.minted',
-      'grant',
-    ]);
+    expect(await audit(requestId)).toEqual(APPROVED_TRAIL);
     await expectGranted(requestId);
   });
 
@@ -229,14 +225,7 @@ describe('decisions: the done-when paths', () => {
     expect(dmsTo('alice').map((m) => m.text)).toContain(`Request ${requestId} was approved.`);
     // The echo of jit-access's own move came back as a webhook and was ignored.
     expect(jira.webhookDeliveries().some((d) => d.status === 204)).toBe(true);
-    expect(await audit(requestId)).toEqual([
-      'submit',
-      'requester.verified',
-      'open',
-      'approve',
-      'grant.minted',
-      'grant',
-    ]);
+    expect(await audit(requestId)).toEqual(APPROVED_TRAIL);
     await expectGranted(requestId);
   });
 });
@@ -629,14 +618,7 @@ describe('the jira-webhook Lambda', () => {
     const request = await store().get(requestId);
     expect(request?.state).toBe('GRANTED');
     expect(request?.approvals?.map((a) => a.account)).toEqual(['frank']);
-    expect(await audit(requestId)).toEqual([
-      'submit',
-      'requester.verified',
-      'open',
-      'approve',
-      'grant.minted',
-      'grant',
-    ]);
+    expect(await audit(requestId)).toEqual(APPROVED_TRAIL);
     expect(commentsOn(ticket)).toHaveLength(2);
     expect(dmsTo('alice').filter((m) => m.text.includes('was approved'))).toHaveLength(1);
     expect(approversMessage(requestId)?.history).toHaveLength(2);
