@@ -19,7 +19,12 @@ export interface GrantDeps extends EffectDeps {
   readonly lookupAttribute: UserLookupAttribute;
   /** Identifies this invocation in the request's lease (the Lambda request id). */
   readonly invocationId: string;
-  /** How long a mint-and-deliver may hold the request before a redelivery may take over. */
+  /**
+   * How long a mint-and-deliver may hold the request before a redelivery may take over. 30 s: a
+   * grant's calls time out well within it (Vault 5 s each, Slack 0.8 s), and it has run out by the
+   * time Lambda's first retry of a crashed invocation arrives (about a minute later), so that retry
+   * takes over rather than finding the request held.
+   */
   readonly leaseSeconds?: number;
   /** Transient failures (Vault, the directory) before the grant ends FAILED; Lambda tries 3 times. */
   readonly maxAttempts?: number;
@@ -34,6 +39,7 @@ export type GrantOutcome =
 const SYSTEM: AuditActor = { kind: 'system', id: 'worker' };
 /** The origin of a grant's first credential; a fresh token records its command id instead. */
 const APPROVAL_ORIGIN = 'approval';
+const GRANT_LEASE_SECONDS = 30;
 /** Concurrent writers make a round re-read; more rounds than this means something is wrong. */
 const MAX_ROUNDS = 5;
 
@@ -316,7 +322,7 @@ const grantOwner = (deps: Pick<GrantDeps, 'invocationId'>) => `grant:${deps.invo
 export function leaseFor(deps: Pick<GrantDeps, 'clock' | 'invocationId' | 'leaseSeconds'>) {
   return {
     owner: grantOwner(deps),
-    until: new Date(deps.clock.now().getTime() + (deps.leaseSeconds ?? 90) * 1000).toISOString(),
+    until: new Date(deps.clock.now().getTime() + (deps.leaseSeconds ?? GRANT_LEASE_SECONDS) * 1000).toISOString(),
   };
 }
 

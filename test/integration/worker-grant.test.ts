@@ -339,6 +339,36 @@ describe('grant: at-least-once', () => {
   });
 });
 
+describe('grant: an invocation that died holding the grant', () => {
+  it('keeps others off while its lease runs, and a redelivery after it ran out grants', async () => {
+    const pending = await pendingRequest();
+    stack.vault.seal();
+    stack.subscribeWorker(undefined, { redeliverOnError: 0 });
+    await click(PEOPLE.bob.slackId, 'request.approve', pending.requestId);
+    await settle(1);
+    stack.vault.unseal();
+    // As an invocation that crashed mid-mint leaves it: the grant lease held, nothing stored.
+    const approved = (await store().get(pending.requestId)) as AccessRequest;
+    await store().update(approved.requestId, approved.version, {
+      lease: {
+        owner: 'grant:crashed-invocation',
+        until: new Date(clockNow.getTime() + 30_000).toISOString(),
+      },
+    });
+    const decided = stack.topic.published().find((c) => c.type === 'request.decided');
+    await stack.topic.publish(decided!);
+    await settle(1);
+    expect((await store().get(pending.requestId))?.state).toBe('APPROVED');
+    expect(mints()).toBe(0);
+
+    clockNow = new Date(clockNow.getTime() + 31_000);
+    await stack.topic.publish(decided!);
+    await settle(1);
+    expect((await store().get(pending.requestId))?.state).toBe('GRANTED');
+    expect(readyDms()).toHaveLength(1);
+  });
+});
+
 describe('grant: Vault unavailable', () => {
   it('Vault sealed: retried, each attempt recorded, then FAILED with the requester, ticket and approvers told', async () => {
     const pending = await pendingRequest();
