@@ -322,7 +322,9 @@ const grantOwner = (deps: Pick<GrantDeps, 'invocationId'>) => `grant:${deps.invo
 export function leaseFor(deps: Pick<GrantDeps, 'clock' | 'invocationId' | 'leaseSeconds'>) {
   return {
     owner: grantOwner(deps),
-    until: new Date(deps.clock.now().getTime() + (deps.leaseSeconds ?? GRANT_LEASE_SECONDS) * 1000).toISOString(),
+    until: new Date(
+      deps.clock.now().getTime() + (deps.leaseSeconds ?? GRANT_LEASE_SECONDS) * 1000,
+    ).toISOString(),
   };
 }
 
