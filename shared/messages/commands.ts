@@ -118,6 +118,15 @@ export const grantReissueSchema = z.strictObject({
   responseUrl: responseUrl.optional(),
 });
 
+/** The grant's end, published by the expiry schedule: revoke if still granted. */
+export const grantExpireSchema = z.strictObject({
+  type: z.literal('grant.expire'),
+  ...envelope,
+  requestId,
+  /** When the grant was due to end, as scheduled. */
+  dueAt: z.iso.datetime(),
+});
+
 export const topicCommandSchema = z.discriminatedUnion('type', [
   requestSubmittedSchema,
   requestCancelSchema,
@@ -125,6 +134,7 @@ export const topicCommandSchema = z.discriminatedUnion('type', [
   grantRevokeSchema,
   grantExtendSchema,
   grantReissueSchema,
+  grantExpireSchema,
 ]);
 
 export type TopicCommand = z.infer<typeof topicCommandSchema>;
@@ -135,6 +145,22 @@ export type RequestDecided = z.infer<typeof requestDecidedSchema>;
 export type GrantRevoke = z.infer<typeof grantRevokeSchema>;
 export type GrantExtend = z.infer<typeof grantExtendSchema>;
 export type GrantReissue = z.infer<typeof grantReissueSchema>;
+export type GrantExpire = z.infer<typeof grantExpireSchema>;
+
+/**
+ * The command an expiry schedule publishes. Its id is the same for every firing of one schedule
+ * (a redelivery, or a second schedule for the same end), so the worker revokes once.
+ */
+export function grantExpireCommand(requestId: string, dueAt: Date, issuedAt: Date = dueAt): GrantExpire {
+  return {
+    type: 'grant.expire',
+    version: COMMAND_VERSION,
+    commandId: `expire:${requestId.toLowerCase()}:${Math.floor(dueAt.getTime() / 1000)}`,
+    issuedAt: issuedAt.toISOString(),
+    requestId,
+    dueAt: dueAt.toISOString(),
+  };
+}
 
 export const COMMAND_TYPES = topicCommandSchema.options.map((o) => o.shape.type.value) as CommandType[];
 
