@@ -2,7 +2,7 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InProcessScheduler } from '../../local/in-process-scheduler.js';
 import {
-  SchedulerEmulator,
+  type SchedulerEmulator,
   startSchedulerEmulator,
 } from '../../local/emulators/scheduler/scheduler-emulator.js';
 import {
