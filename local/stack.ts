@@ -30,6 +30,7 @@ import { loadCatalogFile } from '../shared/config/load-catalog.js';
 import { FLAVORS, type ServerFlavor } from '../shared/config/server-flavors.js';
 import type { ActiveDirectoryConnection } from './active-directory.js';
 import { startVaultEmulator, type VaultEmulator } from './emulators/vault/vault-emulator.js';
+import { type SchedulerEmulator, startSchedulerEmulator } from './emulators/scheduler/scheduler-emulator.js';
 import type { MariaDbConnection } from './mariadb.js';
 import { startDynalite } from './dynalite.js';
 import { JiraEmulator, type JiraEmulatorOptions } from './emulators/jira/jira-emulator.js';
@@ -102,6 +103,11 @@ export interface LocalStack {
   readonly db: MariaDbConnection;
   /** The Vault emulator, configured by `jit-access vault sync` from the catalog. */
   readonly vault: VaultEmulator;
+  /**
+   * EventBridge Scheduler, emulated: the worker's real Scheduler client creates expiry schedules
+   * in it; `fireDue()` publishes those due by the stack's clock to the topic.
+   */
+  readonly scheduler: SchedulerEmulator;
   readonly slack: SlackEmulator;
   readonly jira: JiraEmulator;
   readonly topic: StackTopic;
@@ -148,7 +154,14 @@ const SIGNING_SECRET = 'local-stack-signing-secret-0123456789';
 const WEBHOOK_SECRET = 'local-stack-webhook-secret-0123456789';
 const REGION = 'us-east-1';
 // What the SDK clients inside the Lambdas read, as Lambda's environment provides it in AWS.
-const AWS_ENVIRONMENT = ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL_SNS', 'AWS_REGION'] as const;
+const AWS_ENVIRONMENT = [
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ENDPOINT_URL_SNS',
+  'AWS_ENDPOINT_URL_SCHEDULER',
+  'AWS_REGION',
+] as const;
+const SCHEDULE_GROUP = 'jit-access';
+const SCHEDULER_ROLE = 'arn:aws:iam::000000000000:role/jit-access-scheduler';
 const AWS_CREDENTIALS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
@@ -205,6 +218,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const inProcess = sns ? undefined : new InProcessTopic({ region: REGION });
     const topic: StackTopic = sns ? snsTopic(sns) : inProcessTopic(inProcess!);
+    const scheduler = await startSchedulerEmulator({
+      clock,
+      region: REGION,
+      groups: [SCHEDULE_GROUP],
+      // Scheduler publishes the schedule's Input to the topic with its role.
+      deliver: (arn, input) => {
+        if (arn !== topic.arn) throw new Error(`local stack: a schedule targets ${arn}, not the topic`);
+        return topic.publish(parseTopicCommand(input));
+      },
+    });
+    stops.push(() => scheduler.stop());
+    process.env.AWS_ENDPOINT_URL_SCHEDULER = scheduler.url;
     // The in-process topic is handed to the Lambdas as their publisher; with `sns` they build
     // their own SNS client from the environment, as in AWS.
     const publisher: { publisher?: EventPublisher } = inProcess ? { publisher: inProcess } : {};
@@ -240,6 +265,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       JIT_ACCESS_CONFIG: catalogPath,
       VAULT_ADDR: vault.url,
       VAULT_TOKEN: workerVaultToken,
+      ACCESS_TOPIC_ARN: topic.arn,
+      EXPIRY_SCHEDULE_GROUP: SCHEDULE_GROUP,
+      EXPIRY_SCHEDULER_ROLE_ARN: SCHEDULER_ROLE,
       REQUESTS_TABLE: '',
     };
 
@@ -290,6 +318,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ad,
       db,
       vault,
+      scheduler,
       slack,
       jira,
       topic,
@@ -353,6 +382,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         // Every temporary user of the last test is dropped, as its lease's revocation does.
         await vault.revokeAll();
         vault.requests.length = 0;
+        scheduler.reset();
         slack.reset();
         jira.reset();
         topic.reset();

@@ -5,6 +5,7 @@ import {
   requireOneOf,
   secretArnSchema as secretArn,
   slackBotTokenSchema,
+  snsTopicArnSchema,
 } from '../../shared/config/env.js';
 
 /** The worker Lambda's environment, validated at cold start. */
@@ -39,6 +40,16 @@ export const workerEnvSchema = environment(
     JIRA_BASE_URL: z.url().optional(),
     JIT_ACCESS_CONFIG: z.string().min(1).optional(),
     SLACK_API_URL: z.url().optional(),
+    /** Where expiry schedules publish `grant.expire`: the access topic. */
+    ACCESS_TOPIC_ARN: snsTopicArnSchema,
+    EXPIRY_SCHEDULE_GROUP: z
+      .string({ error: 'is not set' })
+      .regex(/^[0-9a-zA-Z\-_.]{1,64}$/, { error: 'must be an EventBridge Scheduler group name' }),
+    EXPIRY_SCHEDULER_ROLE_ARN: z
+      .string({ error: 'is not set' })
+      .regex(/^arn:aws(-[a-z]+)?:iam::\d{12}:role\/[0-9a-zA-Z_/+=,.@-]+$/, {
+        error: 'must be the ARN of the role EventBridge Scheduler assumes to publish to the topic',
+      }),
     VAULT_ADDR: z
       .url({ protocol: /^https?$/, error: 'must be the URL of Vault, e.g. https://vault.internal:8200' })
       .optional(),

@@ -8,6 +8,7 @@ import {
   type RequestDecided,
   type RequestSubmitted,
   type GrantReissue,
+  type GrantExpire,
   type TopicCommand,
 } from '../../shared/messages/commands.js';
 import { ChatRejectedError } from '../../shared/ports/chat.js';
@@ -15,6 +16,7 @@ import type { CancelOutcome } from '../../shared/use-cases/cancel-request.js';
 import type { DecideOutcome } from '../../shared/use-cases/decide-request.js';
 import type { GrantOutcome } from '../../shared/use-cases/grant-access.js';
 import type { ReissueOutcome } from '../../shared/use-cases/reissue-credential.js';
+import type { EndOutcome } from '../../shared/use-cases/end-grant.js';
 import type { SubmitOutcome } from '../../shared/use-cases/submit-request.js';
 
 export interface CommandHandlers {
@@ -26,6 +28,7 @@ export interface CommandHandlers {
   ) => Promise<{ decided: DecideOutcome; grant?: GrantOutcome }>;
   readonly cancel: (command: RequestCancel) => Promise<CancelOutcome>;
   readonly reissue: (command: GrantReissue, invocationId: string) => Promise<ReissueOutcome>;
+  readonly expire: (command: GrantExpire, invocationId: string) => Promise<EndOutcome>;
 }
 
 /**
@@ -92,6 +95,11 @@ async function dispatch(
         ...(grant ? { grant: grant.kind } : {}),
         ...(grant?.kind === 'failed' ? { grantFailure: grant.reason } : {}),
       });
+      return;
+    }
+    case 'grant.expire': {
+      const outcome = await handlers.expire(command, invocationId);
+      logger.info('grant.expire handled', { outcome: outcome.kind });
       return;
     }
     case 'grant.reissue': {

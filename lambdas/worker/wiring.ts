@@ -12,6 +12,10 @@ import { awsLoginTokenSource, staticTokenSource } from '../../shared/adapters/va
 import type { CredentialBroker } from '../../shared/ports/credential-broker.js';
 import { grantAccess } from '../../shared/use-cases/grant-access.js';
 import { reissueCredential } from '../../shared/use-cases/reissue-credential.js';
+import { endGrant } from '../../shared/use-cases/end-grant.js';
+import { EventBridgeExpiryScheduler } from '../../shared/adapters/scheduler/eventbridge-expiry-scheduler.js';
+import type { ExpiryScheduler } from '../../shared/ports/expiry-scheduler.js';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { Catalog } from '../../shared/config/catalog-schema.js';
 import { parseEnv } from '../../shared/config/env.js';
 import { loadRuntimeCatalog } from '../../shared/config/runtime-catalog.js';
@@ -38,6 +42,7 @@ export interface WorkerOverrides {
   readonly identity?: ChatIdentity;
   readonly notifier?: Notifier;
   readonly broker?: CredentialBroker;
+  readonly scheduler?: ExpiryScheduler;
 }
 
 interface WorkerParts {
@@ -129,6 +134,14 @@ export function createWorkerHandler(
     };
   })();
   const broker = overrides.broker ?? vaultBroker(config, clock);
+  const scheduler =
+    overrides.scheduler ??
+    new EventBridgeExpiryScheduler({
+      client: new SchedulerClient({}),
+      groupName: config.EXPIRY_SCHEDULE_GROUP,
+      topicArn: config.ACCESS_TOPIC_ARN,
+      roleArn: config.EXPIRY_SCHEDULER_ROLE_ARN,
+    });
   parts.catch(() => {});
 
   return async (event, context) => {
@@ -143,7 +156,7 @@ export function createWorkerHandler(
       clock,
       lookupAttribute: config.DIRECTORY_LOOKUP_ATTRIBUTE,
     };
-    const granting = (invocationId: string) => ({ ...deps, broker, invocationId });
+    const granting = (invocationId: string) => ({ ...deps, broker, scheduler, invocationId });
     const handlers: CommandHandlers = {
       submit: (command, invocationId) => submitRequest({ ...deps, invocationId }, command),
       // An approval goes straight on to the grant: the requester waits for the DM, not a second hop.
@@ -154,6 +167,17 @@ export function createWorkerHandler(
       },
       cancel: (command) => cancelRequest(deps, command),
       reissue: (command, invocationId) => reissueCredential(granting(invocationId), command),
+      expire: (command, invocationId) =>
+        endGrant(
+          { ...deps, broker, scheduler, invocationId },
+          {
+            requestId: command.requestId,
+            why: 'expired',
+            role: 'system',
+            actor: { kind: 'system', id: 'expiry-schedule' },
+            channel: 'system',
+          },
+        ),
     };
     for (const record of event.Records) {
       await processRecord(handlers, logger, record, context.awsRequestId);

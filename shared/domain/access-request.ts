@@ -78,7 +78,11 @@ export interface GrantRecord {
   /** Leases of credentials this one replaced (a fresh token), until their revocation is done. */
   readonly superseded?: readonly { readonly leaseId: string; readonly username: string }[];
   /** Which of the grant's notes went out (the requester's DM is the GRANTED transition itself). */
-  readonly told?: { readonly ticket?: boolean; readonly approversMessage?: boolean };
+  readonly told?: {
+    readonly ticket?: boolean;
+    readonly approversMessage?: boolean;
+    readonly scheduled?: boolean;
+  };
 }
 
 /** Why a grant could not be made; what the requester, the ticket and the approvers are told. */
@@ -99,6 +103,30 @@ export interface GrantFailure {
     readonly ticket?: boolean;
     readonly approversMessage?: boolean;
   };
+}
+
+/**
+ * The end of a grant: why and by whom, each failed attempt to revoke it (Vault down, the database
+ * unreachable), and who has been told. `pending` until Vault confirmed the revocation; a pending
+ * revocation is retried until it succeeds, however long that takes.
+ */
+export interface Revocation {
+  readonly pending: boolean;
+  readonly why: 'expired' | 'revoked';
+  readonly by: AuditActor;
+  readonly reason?: string;
+  readonly requestedAt: string;
+  readonly attempts: number;
+  readonly lastError?: string;
+  readonly revokedAt?: string;
+  readonly told?: {
+    readonly requester?: boolean;
+    readonly ticket?: boolean;
+    readonly approversMessage?: boolean;
+    readonly schedule?: boolean;
+  };
+  /** Held by the invocation telling everyone, so concurrent deliveries do not tell twice. */
+  readonly telling?: { readonly owner: string; readonly until: string };
 }
 
 /** Transient failures of the grant so far, so retries end in FAILED rather than going on forever. */
@@ -157,4 +185,5 @@ export interface AccessRequest {
   readonly grant?: GrantRecord;
   readonly grantAttempts?: GrantAttempts;
   readonly failure?: GrantFailure;
+  readonly revocation?: Revocation;
 }

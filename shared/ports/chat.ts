@@ -72,6 +72,8 @@ export type Notice =
       readonly wrapExpiresAt: string;
       readonly fresh: boolean;
     }
+  /** The grant ended (expired, or revoked early by `request.revocation.by`); the user is gone. */
+  | { readonly kind: 'grant.ended'; readonly request: AccessRequest }
   /** Nothing was granted after all (the re-check at grant time, or Vault); the request is FAILED. */
   | { readonly kind: 'grant.failed'; readonly request: AccessRequest }
   /** One approval of several counted; `remaining` more are needed. */

@@ -20,6 +20,7 @@ export type RequestChanges = Partial<
     | 'grant'
     | 'grantAttempts'
     | 'failure'
+    | 'revocation'
   >
 >;
 

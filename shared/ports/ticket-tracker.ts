@@ -64,6 +64,8 @@ export type TicketNote =
     }
   /** The requester asked for a fresh token: a new user replaced the old one, which was revoked. */
   | { readonly kind: 'grant.reissued'; readonly request: AccessRequest; readonly replaced: string }
+  /** The grant ended and its user is gone; `moved` is the move to the closed status. */
+  | { readonly kind: 'grant.ended'; readonly request: AccessRequest; readonly moved: MoveOutcome | undefined }
   /** Nothing was granted (`request.failure` says why); `moved` is the move to the closed status. */
   | {
       readonly kind: 'grant.failed';

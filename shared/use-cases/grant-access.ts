@@ -9,6 +9,7 @@ import {
   type MintedCredential,
 } from '../ports/credential-broker.js';
 import { DirectoryUnavailableError, type Directory, type UserLookupAttribute } from '../ports/directory.js';
+import type { ExpiryScheduler } from '../ports/expiry-scheduler.js';
 import { type RequestChanges, StaleStateError } from '../ports/request-store.js';
 import { type EffectDeps, patchLatest, ticketMayRefuse } from './decision-effects.js';
 import { openSlotKeyOf } from './submit-request.js';
@@ -16,6 +17,7 @@ import { openSlotKeyOf } from './submit-request.js';
 export interface GrantDeps extends EffectDeps {
   readonly directory: Directory;
   readonly broker: CredentialBroker;
+  readonly scheduler: ExpiryScheduler;
   readonly lookupAttribute: UserLookupAttribute;
   /** Identifies this invocation in the request's lease (the Lambda request id). */
   readonly invocationId: string;
@@ -147,6 +149,11 @@ async function deliverFirst(deps: GrantDeps, request: AccessRequest): Promise<Ac
 export async function completeGrantNotes(deps: GrantDeps, request: AccessRequest): Promise<AccessRequest> {
   let current = request;
   const told = () => current.grant?.told ?? {};
+  // The first guard of the end; reconcile and the lease's own TTL are the others.
+  if (!told().scheduled && current.grant) {
+    await deps.scheduler.schedule(current.requestId, new Date(current.grant.expiresAt));
+    current = await markGrant(deps, current, { scheduled: true });
+  }
   if (!told().ticket) {
     const ticket = current.ticket;
     if (ticket) {

@@ -103,6 +103,10 @@ const NOTICES: Record<NoticeKind, (s: NotifierContractSubject) => Notice> = {
     wrapExpiresAt: '2026-11-21T10:10:00.000Z',
     fresh: false,
   }),
+  'grant.ended': (s) => ({
+    kind: 'grant.ended',
+    request: request(s, { state: 'EXPIRED', grant: GRANT }),
+  }),
   'grant.failed': (s) => ({
     kind: 'grant.failed',
     request: request(s, { state: 'FAILED', failure: { reason: 'requester_disabled', at } }),

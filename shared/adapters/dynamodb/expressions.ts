@@ -18,6 +18,7 @@ export const CHANGE_FIELDS: Record<keyof RequestChanges, true> = {
   grant: true,
   grantAttempts: true,
   failure: true,
+  revocation: true,
 };
 export const CHANGE_KEYS = Object.keys(CHANGE_FIELDS) as (keyof RequestChanges)[];
 

@@ -251,6 +251,27 @@ export function reissuedComment(request: AccessRequest, replaced: string): AdfDo
   );
 }
 
+export function grantEndedComment(
+  catalog: Catalog,
+  request: AccessRequest,
+  moved: MoveOutcome | undefined,
+): AdfDocument {
+  const revocation = request.revocation;
+  const how =
+    revocation?.why === 'revoked'
+      ? `Revoked early by ${revocation.by.account ?? revocation.by.id}${revocation.reason ? ` (${revocation.reason})` : ''}`
+      : 'Expired';
+  return comment(
+    paragraph(
+      text(how, [{ type: 'strong' }]),
+      text(` at ${revocation?.revokedAt ?? '?'} (UTC): MySQL user `),
+      text(request.grant?.username ?? '?', [{ type: 'code' }]),
+      text(' was dropped and its open sessions were ended.'),
+    ),
+    ...moveNote(catalog.global.jira.statuses.closed, moved),
+  );
+}
+
 export function grantFailedComment(
   catalog: Catalog,
   request: AccessRequest,
@@ -278,5 +299,7 @@ export function noteComment(catalog: Catalog, note: TicketNote): AdfDocument {
       return reissuedComment(note.request, note.replaced);
     case 'grant.failed':
       return grantFailedComment(catalog, note.request, note.moved);
+    case 'grant.ended':
+      return grantEndedComment(catalog, note.request, note.moved);
   }
 }

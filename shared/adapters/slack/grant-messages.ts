@@ -69,6 +69,28 @@ export function grantReadyDm(request: AccessRequest, catalog: Catalog, delivery:
   };
 }
 
+/** Who ended a grant, in words: the schedule, the requester, or the approver by account. */
+function endedBy(request: AccessRequest): string {
+  const revocation = request.revocation;
+  if (!revocation || revocation.why === 'expired') return 'its time was up';
+  if (revocation.by.id === request.requester.slackUserId) return 'you revoked it';
+  return `${escapeMrkdwn(revocation.by.account ?? revocation.by.id)} revoked it${revocation.reason ? `: ${escapeMrkdwn(revocation.reason)}` : ''}`;
+}
+
+/** The DM when a grant ends: the user is gone and its sessions are closed. */
+export function grantEndedDm(request: AccessRequest, catalog: Catalog): ChatMessage {
+  const user = request.grant ? ` \`${escapeMrkdwn(request.grant.username)}\`` : '';
+  return {
+    text: `${request.requestId}: your access to ${request.database}/${request.level} has ended.`,
+    blocks: [
+      section(
+        `:lock: *${request.requestId}*: your access to ${what(request, catalog)} has ended (${endedBy(request)}). The temporary user${user} is gone and its open sessions are closed.`,
+      ),
+      context(`Need it again? \`${SLASH_COMMAND}\``),
+    ],
+  };
+}
+
 /** The DM when nothing was granted after the approval. */
 export function grantFailedDm(request: AccessRequest, catalog: Catalog): ChatMessage {
   const why = request.failure ? explainGrantFailure(request.failure.reason) : 'the grant could not be made';

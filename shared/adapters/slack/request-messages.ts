@@ -13,7 +13,7 @@ import { formatDuration } from '../../domain/duration.js';
 import type { Notice, Recipient } from '../../ports/chat.js';
 import { ACTION_IDS } from './action-ids.js';
 import { SLASH_COMMAND } from './intake-messages.js';
-import { grantFailedDm, grantReadyDm } from './grant-messages.js';
+import { grantEndedDm, grantFailedDm, grantReadyDm } from './grant-messages.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 
 /** A Block Kit message with its plain-text fallback (notifications, screen readers). */
@@ -159,6 +159,13 @@ function outcomeLine(request: AccessRequest): string {
 function grantOutcomeLine(request: AccessRequest): string | undefined {
   if (request.state === 'GRANTED' && request.grant) {
     return `:key: *Granted* until ${slackDate(request.grant.expiresAt)} as \`${escapeMrkdwn(request.grant.username)}\``;
+  }
+  if ((request.state === 'EXPIRED' || request.state === 'REVOKED') && request.grant) {
+    const by =
+      request.revocation?.why === 'revoked'
+        ? ` by ${escapeMrkdwn(request.revocation.by.account ?? request.revocation.by.id)}`
+        : '';
+    return `:lock: *${request.state === 'EXPIRED' ? 'Expired' : 'Revoked'}*${by}: \`${escapeMrkdwn(request.grant.username)}\` is gone`;
   }
   if (request.state === 'FAILED' && request.failure) {
     return `:x: *Not granted*: ${escapeMrkdwn(explainGrantFailure(request.failure.reason))}`;
@@ -331,6 +338,8 @@ export function renderNotice(notice: Notice, catalog: Catalog): { to: Recipient;
       };
     case 'grant.failed':
       return { to: requesterOf(notice.request), message: grantFailedDm(notice.request, catalog) };
+    case 'grant.ended':
+      return { to: requesterOf(notice.request), message: grantEndedDm(notice.request, catalog) };
   }
 }
 

@@ -1,0 +1,230 @@
+import { randomUUID } from 'node:crypto';
+import { type Connection, createConnection } from 'mysql2/promise';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { runCli } from '../../bin/cli.js';
+import { blockActions } from '../../local/slack/signed-request.js';
+import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import { scheduleName } from '../../shared/adapters/scheduler/eventbridge-expiry-scheduler.js';
+import type { AccessRequest } from '../../shared/domain/access-request.js';
+import { grantExpireCommand, type TopicCommand } from '../../shared/messages/commands.js';
+import type { WrappedConnection } from '../../shared/ports/credential-broker.js';
+import { capturingLogger } from '../fixtures/capturing-logger.js';
+import { APPROVERS, decisionPeople, decisionStack, submittedBy, TEAM } from '../fixtures/decision-stack.js';
+
+/*
+ * The end of a grant, on the real MariaDB through the real handlers: the expiry schedule the
+ * worker made in the (emulated) EventBridge Scheduler fires at the grant's end, the worker
+ * revokes the Vault lease, and Vault's revocation statements drop the user and end the session it
+ * still had open. Also: Vault's own TTL alone, redeliveries, a user already dropped, Vault down.
+ */
+
+const ad = inject('activeDirectory');
+const db = inject('mariadb');
+const PEOPLE = decisionPeople(ad);
+const SCHEMA = 'orders';
+const logLines: string[] = [];
+let clockNow = new Date('2026-11-21T10:00:00Z');
+const clock = { now: () => clockNow };
+let stack: LocalStack;
+let admin: Connection;
+
+beforeAll(async () => {
+  admin = await createConnection({ host: db.host, port: db.port, user: db.user, password: db.password });
+  await admin.query(`CREATE DATABASE IF NOT EXISTS ${SCHEMA}`);
+  stack = await startLocalStack({
+    ...decisionStack(ad, ['alice', 'bob']),
+    database: db,
+    clock,
+    logger: (service) => capturingLogger(service, logLines),
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await admin?.end();
+});
+
+beforeEach(async () => {
+  clockNow = new Date('2026-11-21T10:00:00Z');
+  logLines.length = 0;
+  stack.vault.unseal();
+  await stack.reset();
+});
+
+const store = () => stack.store();
+const audit = async (requestId: string) => (await store().auditTrail(requestId)).map((e) => e.action);
+const dmsTo = (slackId: string) => stack.slack.messagesIn(slackId).filter((m) => !m.ephemeral);
+
+async function settle(failedAttempts = 0): Promise<void> {
+  await stack.settle();
+  expect(stack.topic.failedAttempts()).toHaveLength(failedAttempts);
+}
+
+/** alice's request, approved by bob in Slack, granted; with her credentials opened. */
+async function grantedWithSession(): Promise<{
+  request: AccessRequest;
+  creds: WrappedConnection;
+  session: Connection;
+}> {
+  const command = submittedBy({ slackId: PEOPLE.alice.slackId, userName: 'alice' }, clockNow, {
+    target: { database: 'orders', level: 'read' },
+  });
+  await stack.topic.publish(command);
+  await settle();
+  const message = stack.slack
+    .messagesIn(APPROVERS)
+    .find((m) => !m.ephemeral && m.text.includes(command.requestId));
+  const reply = await stack.ack(
+    stack.signed(
+      blockActions({
+        actions: [
+          { action_id: 'request.approve', value: command.requestId, type: 'button', action_ts: '1.1' },
+        ],
+        userId: PEOPLE.bob.slackId,
+        userName: 'bob',
+        teamId: TEAM,
+        channel: { id: APPROVERS },
+        message: { ts: message?.ts ?? '1.1' },
+        responseUrl: stack.slack.newResponseUrl(),
+      }),
+    ),
+    {},
+  );
+  expect(reply.statusCode).toBe(200);
+  await settle();
+  const request = (await store().get(command.requestId)) as AccessRequest;
+  expect(request.state).toBe('GRANTED');
+  const dm = dmsTo(PEOPLE.alice.slackId).find((m) => m.text.includes('is ready'));
+  const token = /jit-access connect (\S+?)(?:`|\\n|")/.exec(JSON.stringify(dm?.blocks ?? []))?.[1] ?? '';
+  const out: string[] = [];
+  const code = await runCli(['creds', token, '--format', 'json'], {
+    out: (l) => out.push(l),
+    err: () => undefined,
+    env: { VAULT_ADDR: stack.vault.url },
+  });
+  expect(code).toBe(0);
+  const creds = JSON.parse(out.join('\n')) as WrappedConnection;
+  const session = await createConnection({
+    host: creds.host,
+    port: creds.port,
+    user: creds.username,
+    password: creds.password,
+  });
+  session.on('error', () => undefined);
+  await session.query('SELECT 1');
+  return { request, creds, session };
+}
+
+async function userExists(username: string): Promise<boolean> {
+  const [rows] = await admin.query('SELECT COUNT(*) AS n FROM mysql.user WHERE User = ?', [username]);
+  return (rows as { n: number }[])[0]?.n === 1;
+}
+
+/** Nothing of the grant is left: no user, the open session closed, a new login refused. */
+async function expectGone(creds: WrappedConnection, session: Connection): Promise<void> {
+  expect(await userExists(creds.username)).toBe(false);
+  await expect(session.query('SELECT 1')).rejects.toThrow();
+  await expect(
+    createConnection({ host: creds.host, port: creds.port, user: creds.username, password: creds.password }),
+  ).rejects.toMatchObject({ code: 'ER_ACCESS_DENIED_ERROR' });
+}
+
+const expireAt = (request: AccessRequest) => new Date(request.grant?.expiresAt ?? 0);
+
+describe('expiry: the schedule', () => {
+  it('the grant schedules its end; at that time the user is gone, its session closed, everyone told', async () => {
+    const { request, creds, session } = await grantedWithSession();
+    expect(stack.scheduler.list()).toEqual([
+      expect.objectContaining({
+        name: scheduleName(request.requestId),
+        groupName: 'jit-access',
+        actionAfterCompletion: 'DELETE',
+      }),
+    ]);
+    expect(stack.scheduler.list()[0]?.at.getTime()).toBeGreaterThanOrEqual(expireAt(request).getTime());
+
+    clockNow = new Date(expireAt(request).getTime() - 60_000);
+    expect(await stack.scheduler.fireDue()).toBe(0);
+    clockNow = new Date(expireAt(request).getTime() + 1000);
+    expect(await stack.scheduler.fireDue()).toBe(1);
+    await settle();
+
+    const ended = (await store().get(request.requestId)) as AccessRequest;
+    expect(ended).toMatchObject({
+      state: 'EXPIRED',
+      revocation: { pending: false, why: 'expired', attempts: 0 },
+    });
+    await expectGone(creds, session);
+    expect(dmsTo(PEOPLE.alice.slackId).at(-1)?.text).toContain('has ended');
+    const ticket = stack.jira.issue(request.ticket?.key ?? '');
+    expect(ticket?.status).toBe('Done');
+    expect(JSON.stringify(ticket?.comments.at(-1)?.body)).toContain('Expired');
+    const approvers = stack.slack
+      .messagesIn(APPROVERS)
+      .find((m) => !m.ephemeral && m.text.includes(request.requestId));
+    expect(JSON.stringify(approvers?.blocks)).toContain('*Expired*');
+    expect(stack.scheduler.list()).toEqual([]);
+    expect((await audit(request.requestId)).slice(-2)).toEqual(['revocation.requested', 'expire']);
+  });
+
+  it('grant.expire delivered three times, and concurrently: one revocation, one DM', async () => {
+    const { request, creds, session } = await grantedWithSession();
+    clockNow = new Date(expireAt(request).getTime() + 1000);
+    const command: TopicCommand = grantExpireCommand(request.requestId, expireAt(request));
+    const event = stack.snsEvent(command);
+    await Promise.all([1, 2, 3].map(() => stack.worker()(event, { awsRequestId: randomUUID() })));
+    await stack.worker()(event, { awsRequestId: randomUUID() });
+
+    expect((await store().get(request.requestId))?.state).toBe('EXPIRED');
+    expect((await audit(request.requestId)).filter((a) => a === 'expire')).toHaveLength(1);
+    expect(dmsTo(PEOPLE.alice.slackId).filter((m) => m.text.includes('has ended'))).toHaveLength(1);
+    await expectGone(creds, session);
+  });
+
+  it('a user a DBA already dropped by hand: the expiry still succeeds', async () => {
+    const { request, creds, session } = await grantedWithSession();
+    await admin.query(`DROP USER '${creds.username}'@'%'`);
+    clockNow = new Date(expireAt(request).getTime() + 1000);
+    await stack.scheduler.fireDue();
+    await settle();
+    expect((await store().get(request.requestId))?.state).toBe('EXPIRED');
+    await expectGone(creds, session);
+  });
+
+  it('Vault sealed at expiry: each attempt recorded, the revocation pending; Vault back → done', async () => {
+    const { request, creds, session } = await grantedWithSession();
+    stack.vault.seal();
+    clockNow = new Date(expireAt(request).getTime() + 1000);
+    await stack.scheduler.fireDue();
+    // Lambda's first try and its two retries all fail.
+    await settle(3);
+    const pending = (await store().get(request.requestId)) as AccessRequest;
+    expect(pending).toMatchObject({ state: 'GRANTED', revocation: { pending: true, attempts: 3 } });
+    expect((await audit(request.requestId)).filter((a) => a === 'revocation.failed')).toHaveLength(3);
+
+    stack.vault.unseal();
+    await stack.topic.publish(grantExpireCommand(request.requestId, expireAt(request)));
+    await settle(3);
+    expect((await store().get(request.requestId))?.state).toBe('EXPIRED');
+    await expectGone(creds, session);
+  });
+
+  it('a schedule that fires early (the grant was extended meanwhile) changes nothing and sets the new end', async () => {
+    const { request, session } = await grantedWithSession();
+    await stack.topic.publish(grantExpireCommand(request.requestId, new Date(clockNow.getTime() - 1000)));
+    await settle();
+    expect((await store().get(request.requestId))?.state).toBe('GRANTED');
+    await session.query('SELECT 1');
+    await session.end();
+  });
+});
+
+describe("expiry: Vault's own TTL, with the worker down", () => {
+  it('the lease and the token end on their own, and the revocation statements close the session too', async () => {
+    const { request, creds, session } = await grantedWithSession();
+    stack.topic.subscribe(() => Promise.reject(new Error('worker down')), { redeliverOnError: 0 });
+    clockNow = new Date(expireAt(request).getTime() + 1000);
+    await stack.vault.tick();
+    await expectGone(creds, session);
+  });
+});
