@@ -9,6 +9,7 @@ import {
   type RequestSubmitted,
   type GrantReissue,
   type GrantExpire,
+  type GrantRevoke,
   type TopicCommand,
 } from '../../shared/messages/commands.js';
 import { ChatRejectedError } from '../../shared/ports/chat.js';
@@ -17,6 +18,7 @@ import type { DecideOutcome } from '../../shared/use-cases/decide-request.js';
 import type { GrantOutcome } from '../../shared/use-cases/grant-access.js';
 import type { ReissueOutcome } from '../../shared/use-cases/reissue-credential.js';
 import type { EndOutcome } from '../../shared/use-cases/end-grant.js';
+import type { RevokeOutcome } from '../../shared/use-cases/revoke-grant.js';
 import type { SubmitOutcome } from '../../shared/use-cases/submit-request.js';
 
 export interface CommandHandlers {
@@ -29,6 +31,7 @@ export interface CommandHandlers {
   readonly cancel: (command: RequestCancel) => Promise<CancelOutcome>;
   readonly reissue: (command: GrantReissue, invocationId: string) => Promise<ReissueOutcome>;
   readonly expire: (command: GrantExpire, invocationId: string) => Promise<EndOutcome>;
+  readonly revoke: (command: GrantRevoke, invocationId: string) => Promise<RevokeOutcome>;
 }
 
 /**
@@ -94,6 +97,15 @@ async function dispatch(
         ...(decided.kind === 'refused' ? { refusal: decided.refusal } : {}),
         ...(grant ? { grant: grant.kind } : {}),
         ...(grant?.kind === 'failed' ? { grantFailure: grant.reason } : {}),
+      });
+      return;
+    }
+    case 'grant.revoke': {
+      const outcome = await handlers.revoke(command, invocationId);
+      logger.info('grant.revoke handled', {
+        outcome: outcome.kind,
+        via: command.via,
+        ...(outcome.kind === 'refused' ? { refusal: outcome.refusal } : {}),
       });
       return;
     }

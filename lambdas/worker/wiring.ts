@@ -13,6 +13,7 @@ import type { CredentialBroker } from '../../shared/ports/credential-broker.js';
 import { grantAccess } from '../../shared/use-cases/grant-access.js';
 import { reissueCredential } from '../../shared/use-cases/reissue-credential.js';
 import { endGrant } from '../../shared/use-cases/end-grant.js';
+import { revokeGrant } from '../../shared/use-cases/revoke-grant.js';
 import { EventBridgeExpiryScheduler } from '../../shared/adapters/scheduler/eventbridge-expiry-scheduler.js';
 import type { ExpiryScheduler } from '../../shared/ports/expiry-scheduler.js';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
@@ -167,6 +168,7 @@ export function createWorkerHandler(
       },
       cancel: (command) => cancelRequest(deps, command),
       reissue: (command, invocationId) => reissueCredential(granting(invocationId), command),
+      revoke: (command, invocationId) => revokeGrant({ ...deps, broker, scheduler, invocationId }, command),
       expire: (command, invocationId) =>
         endGrant(
           { ...deps, broker, scheduler, invocationId },

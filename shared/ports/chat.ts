@@ -58,7 +58,7 @@ export type Notice =
       readonly kind: 'decision.refused';
       readonly to: Recipient;
       readonly requestId: string;
-      readonly action: 'approve' | 'deny' | 'cancel' | 'reissue';
+      readonly action: 'approve' | 'deny' | 'cancel' | 'reissue' | 'revoke';
       readonly refusal: DecisionRefusal;
     }
   /**

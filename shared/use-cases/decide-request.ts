@@ -55,7 +55,7 @@ export async function decideRequest(deps: DecideDeps, command: RequestDecided): 
   let request = await deps.store.get(command.requestId);
   if (!request) return refuse(deps, command, undefined, { kind: 'unknown_request' });
 
-  const verified = await verifyApprover(deps, command, request);
+  const verified = await verifyApprover(deps, command.actor, request);
   if ('kind' in verified) return refuse(deps, command, request, verified);
   const { user, via } = verified;
 
@@ -81,17 +81,21 @@ export async function decideRequest(deps: DecideDeps, command: RequestDecided): 
   throw new StaleStateError(command.requestId, request);
 }
 
-interface VerifiedApprover {
+export interface VerifiedApprover {
   readonly user: DirectoryUser;
   readonly via: string;
 }
 
-async function verifyApprover(
-  deps: DecideDeps,
-  command: RequestDecided,
+/**
+ * Whether the person who acted (in Slack or Jira) is an approver of the request's level: an enabled
+ * directory account, found by their verified e-mail, in one of the level's approver groups, and
+ * not the requester. Refusals say why, and nothing about the request.
+ */
+export async function verifyApprover(
+  deps: Pick<DecideDeps, 'catalog' | 'directory' | 'identity' | 'tickets' | 'lookupAttribute'>,
+  actor: RequestDecided['actor'],
   request: AccessRequest,
 ): Promise<VerifiedApprover | DecisionRefusal> {
-  const { actor } = command;
   // Checked before anything else: whatever groups the requester is in, they never decide.
   if (actor.kind === 'slack' && actor.userId === request.requester.slackUserId)
     return { kind: 'own_request' };

@@ -152,7 +152,7 @@ export async function refuseSlackAction(
     readonly actor: { readonly userId: string };
   },
   request: AccessRequest | undefined,
-  action: 'cancel' | 'reissue',
+  action: 'cancel' | 'reissue' | 'revoke',
   refusal: DecisionRefusal,
 ): Promise<boolean> {
   const first = await recordRefusal(deps, command, request, {

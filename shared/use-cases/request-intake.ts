@@ -113,6 +113,28 @@ export function queueCancel(
 }
 
 /**
+ * Queues `grant.revoke`: one per user action (`dedupeScope`: the click's action_ts, the typed
+ * command's trigger id). The worker lets only the requester or an approver of the level revoke.
+ */
+export function queueRevoke(
+  deps: Pick<IntakeDeps, 'publisher' | 'clock'>,
+  origin: SlackOrigin,
+  requestId: RequestId,
+  via: 'slash_command' | 'button',
+  dedupeScope: string,
+): Promise<IntakeOutcome<void>> {
+  const { actor } = origin;
+  return queueCommand(deps, {
+    type: 'grant.revoke',
+    ...envelope(deps, stableCommandId('revoke', [actor.teamId, actor.userId, requestId, dedupeScope])),
+    requestId,
+    actor,
+    via,
+    ...(origin.responseUrl ? { responseUrl: origin.responseUrl } : {}),
+  });
+}
+
+/**
  * Queues `grant.reissue`: one per click (`actionTs`), so Slack's redelivery of a click is one
  * fresh credential and a second click another (the worker refuses anyone but the requester).
  */

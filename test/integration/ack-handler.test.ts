@@ -187,6 +187,7 @@ describe('ack Lambda: the slash command', () => {
 
   it.each([
     ['cancel REQ-0K2M9Q7X', 'request.cancel', 'Cancellation of *REQ-0K2M9Q7X* received'],
+    ['revoke req-0k2m9q7x', 'grant.revoke', 'Revocation of *REQ-0K2M9Q7X* received'],
     ['approve REQ-0K2M9Q7X', 'request.decided', 'Approval of *REQ-0K2M9Q7X* received'],
     ['deny REQ-0K2M9Q7X use the read replica', 'request.decided', 'Denial of *REQ-0K2M9Q7X* received'],
   ])('%j publishes %s with the acting Slack user', async (text, type, message) => {
@@ -199,14 +200,6 @@ describe('ack Lambda: the slash command', () => {
       requestId: 'REQ-0K2M9Q7X',
       actor: { kind: 'slack', userId: ALICE, teamId: TEAM },
     });
-  });
-
-  it('says plainly that revoking from Slack is not available yet, and queues nothing', async () => {
-    const reply = await send(slash('revoke req-0k2m9q7x'));
-    expect(reply.text).toContain('not available yet');
-    expect(reply.text).toContain('nothing was changed for *REQ-0K2M9Q7X*');
-    expect(reply.text).not.toContain('received');
-    expect(sns.published).toHaveLength(0);
   });
 
   it('tells the user plainly that nothing was queued when SNS fails, and never claims "received"', async () => {
@@ -484,6 +477,7 @@ describe('ack Lambda: buttons', () => {
         slackMessage: { channelId: 'C0APPROVALS', ts: '1763719200.000100' },
       },
     ],
+    ['grant.revoke', 'REQ-0K2M9Q7X', { type: 'grant.revoke', via: 'button' }],
   ])(
     '%s is acknowledged and published with the acting user; the ack decides nothing',
     async (actionId, value, expected) => {
@@ -502,17 +496,17 @@ describe('ack Lambda: buttons', () => {
     },
   );
 
-  it.each([
-    ['grant.revoke', 'REQ-0K2M9Q7X', 'Revoking access from Slack is not available yet'],
-    ['grant.extend', 'REQ-0K2M9Q7X:60', 'Extending access is not available yet'],
-  ])('%s says plainly it is not available yet, and queues nothing', async (actionId, value, said) => {
-    const { event, responseUrl } = click(actionId, value);
-    expect((await send(event)).status).toBe(200);
-    expect(sns.published).toHaveLength(0);
-    const texts = slack.responses(responseUrl).map((r) => (r.body as { text?: string }).text);
-    expect(texts).toEqual([expect.stringContaining(said)]);
-    expect(texts[0]).not.toContain('received');
-  });
+  it.each([['grant.extend', 'REQ-0K2M9Q7X:60', 'Extending access is not available yet']])(
+    '%s says plainly it is not available yet, and queues nothing',
+    async (actionId, value, said) => {
+      const { event, responseUrl } = click(actionId, value);
+      expect((await send(event)).status).toBe(200);
+      expect(sns.published).toHaveLength(0);
+      const texts = slack.responses(responseUrl).map((r) => (r.body as { text?: string }).text);
+      expect(texts).toEqual([expect.stringContaining(said)]);
+      expect(texts[0]).not.toContain('received');
+    },
+  );
 
   it('tells the clicker that nothing was recorded when SNS is down', async () => {
     sns.failNext(2, 'internal');

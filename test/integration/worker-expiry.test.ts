@@ -32,7 +32,7 @@ beforeAll(async () => {
   admin = await createConnection({ host: db.host, port: db.port, user: db.user, password: db.password });
   await admin.query(`CREATE DATABASE IF NOT EXISTS ${SCHEMA}`);
   stack = await startLocalStack({
-    ...decisionStack(ad, ['alice', 'bob']),
+    ...decisionStack(ad, ['alice', 'bob', 'dave']),
     database: db,
     clock,
     logger: (service) => capturingLogger(service, logLines),
@@ -216,6 +216,82 @@ describe('expiry: the schedule', () => {
     expect((await store().get(request.requestId))?.state).toBe('GRANTED');
     await session.query('SELECT 1');
     await session.end();
+  });
+});
+
+/** `slackId` clicks Revoke (the DM's for the requester, the approvers' message's for others). */
+async function clickRevoke(slackId: string, requestId: string): Promise<void> {
+  const channel = slackId === PEOPLE.alice.slackId ? (stack.slack.dmChannelOf(slackId) ?? '') : APPROVERS;
+  const reply = await stack.ack(
+    stack.signed(
+      blockActions({
+        actions: [
+          { action_id: 'grant.revoke', value: requestId, type: 'button', action_ts: `${Math.random()}` },
+        ],
+        userId: slackId,
+        userName: 'someone',
+        teamId: TEAM,
+        channel: { id: channel },
+        message: { ts: '1.1' },
+        responseUrl: stack.slack.newResponseUrl(),
+      }),
+    ),
+    {},
+  );
+  expect(reply.statusCode).toBe(200);
+}
+
+describe('early revoke', () => {
+  it.each([
+    ['the requester hands it back', () => PEOPLE.alice.slackId, 'you revoked it'],
+    ['an approver of the level pulls it', () => PEOPLE.bob.slackId, 'bob revoked it'],
+  ])('%s: REVOKED, user gone, session closed, the schedule cancelled', async (_what, who, said) => {
+    const { request, creds, session } = await grantedWithSession();
+    await clickRevoke(who(), request.requestId);
+    await settle();
+    const revoked = (await store().get(request.requestId)) as AccessRequest;
+    expect(revoked).toMatchObject({ state: 'REVOKED', revocation: { pending: false, why: 'revoked' } });
+    await expectGone(creds, session);
+    expect(stack.scheduler.list()).toEqual([]);
+    expect(dmsTo(PEOPLE.alice.slackId).at(-1)?.text).toContain('has ended');
+    expect(JSON.stringify(dmsTo(PEOPLE.alice.slackId).at(-1)?.blocks)).toContain(said);
+    expect(JSON.stringify(stack.jira.issue(request.ticket?.key ?? '')?.comments.at(-1)?.body)).toContain(
+      'Revoked early',
+    );
+    expect((await audit(request.requestId)).at(-1)).toBe('revoke');
+  });
+
+  it('anyone else is refused, told why, recorded; the grant lives on', async () => {
+    const { request, session } = await grantedWithSession();
+    await clickRevoke(PEOPLE.dave.slackId, request.requestId);
+    await settle();
+    expect((await store().get(request.requestId))?.state).toBe('GRANTED');
+    await session.query('SELECT 1');
+    await session.end();
+    expect(
+      stack.slack
+        .messagesIn(APPROVERS)
+        .filter((m) => m.ephemeral && m.user === PEOPLE.dave.slackId)
+        .map((m) => m.text)
+        .concat(dmsTo(PEOPLE.dave.slackId).map((m) => m.text)),
+    ).toEqual([expect.stringContaining('Your revocation of')]);
+    expect(await audit(request.requestId)).toContain('revoke.refused');
+  });
+
+  it('revoke and expiry racing, twice each: one revocation, one DM', async () => {
+    const { request, creds, session } = await grantedWithSession();
+    clockNow = new Date(expireAt(request).getTime() + 1000);
+    await Promise.all([
+      clickRevoke(PEOPLE.alice.slackId, request.requestId),
+      clickRevoke(PEOPLE.alice.slackId, request.requestId),
+      stack.topic.publish(grantExpireCommand(request.requestId, expireAt(request))),
+      stack.topic.publish(grantExpireCommand(request.requestId, expireAt(request))),
+    ]);
+    await settle();
+    const trail = await audit(request.requestId);
+    expect(trail.filter((a) => a === 'expire' || a === 'revoke')).toHaveLength(1);
+    expect(dmsTo(PEOPLE.alice.slackId).filter((m) => m.text.includes('has ended'))).toHaveLength(1);
+    await expectGone(creds, session);
   });
 });
 

@@ -29,7 +29,7 @@ function handlersFailingWith(error: unknown): CommandHandlers {
   const fail = async () => {
     throw error;
   };
-  return { submit: fail, decide: fail, cancel: fail, reissue: fail, expire: fail };
+  return { submit: fail, decide: fail, cancel: fail, reissue: fail, expire: fail, revoke: fail };
 }
 
 describe('processRecord', () => {

@@ -1,11 +1,12 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { ACTION_IDS, parseExtendButtonValue } from '../../../shared/adapters/slack/action-ids.js';
 import {
+  commandQueuedReply,
   notAvailableYetReply,
   notQueuedReply,
   reissueQueuedReply,
 } from '../../../shared/adapters/slack/intake-messages.js';
-import { queueReissue } from '../../../shared/use-cases/request-intake.js';
+import { queueReissue, queueRevoke } from '../../../shared/use-cases/request-intake.js';
 import { actorOf, type ListenerDeps, requestIdOrUndefined, respondOrLog } from './context.js';
 
 /**
@@ -30,14 +31,18 @@ export function registerGrantActions(app: App, deps: ListenerDeps): void {
     );
   });
 
-  app.action<BlockAction<ButtonAction>>(ACTION_IDS.revoke, async ({ ack, action, respond }) => {
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.revoke, async ({ ack, body, action, respond }) => {
     await ack();
     const requestId = requestIdOrUndefined(action.value);
     if (!requestId) return;
-    deps.logger.info('grant action not available yet', { action: 'revoke' });
+    const origin = { actor: actorOf(body), ...(body.response_url ? { responseUrl: body.response_url } : {}) };
+    const outcome = await queueRevoke(deps, origin, requestId, 'button', action.action_ts);
     await respondOrLog(
       respond,
-      { ...notAvailableYetReply('revoke', requestId), replace_original: false },
+      {
+        ...(outcome.queued ? commandQueuedReply('revoke', requestId) : notQueuedReply(outcome)),
+        replace_original: false,
+      },
       deps.logger,
     );
   });

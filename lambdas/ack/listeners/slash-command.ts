@@ -3,7 +3,6 @@ import {
   commandQueuedReply,
   helpReply,
   invalidRequestReply,
-  notAvailableYetReply,
   notQueuedReply,
   SLASH_COMMAND,
   submittedReply,
@@ -13,6 +12,7 @@ import { requestModal } from '../../../shared/adapters/slack/request-modal.js';
 import { interpretSlashText } from '../../../shared/adapters/slack/slash-command.js';
 import {
   queueCancel,
+  queueRevoke,
   queueSlackDecision,
   submitAccessRequest,
 } from '../../../shared/use-cases/request-intake.js';
@@ -62,8 +62,16 @@ export function registerSlashCommand(app: App, deps: ListenerDeps): void {
         const outcome = await queueCancel(deps, origin, intent.requestId);
         return ack(outcome.queued ? commandQueuedReply('cancel', intent.requestId) : notQueuedReply(outcome));
       }
-      case 'revoke':
-        return ack(notAvailableYetReply('revoke', intent.requestId));
+      case 'revoke': {
+        const outcome = await queueRevoke(
+          deps,
+          origin,
+          intent.requestId,
+          'slash_command',
+          command.trigger_id,
+        );
+        return ack(outcome.queued ? commandQueuedReply('revoke', intent.requestId) : notQueuedReply(outcome));
+      }
       case 'approve':
       case 'deny': {
         const reason = intent.kind === 'deny' ? intent.reason : undefined;

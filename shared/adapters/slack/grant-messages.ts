@@ -60,6 +60,13 @@ export function grantReadyDm(request: AccessRequest, catalog: Catalog, delivery:
             text: { type: 'plain_text', text: 'Get a fresh token' },
             value: request.requestId,
           },
+          {
+            type: 'button',
+            action_id: ACTION_IDS.revoke,
+            style: 'danger',
+            text: { type: 'plain_text', text: 'Done: revoke now' },
+            value: request.requestId,
+          },
         ],
       },
       context(

@@ -73,6 +73,25 @@ export function approvalRequestMessage(request: AccessRequest, catalog: Catalog)
     pending && approvals.length > 0
       ? [context(`Approved so far by ${approvers(request)} (${approvals.length} of ${required})`)]
       : [];
+  // While the grant lives, an approver can pull it (an incident, a mistake).
+  const revoke =
+    request.state === 'GRANTED'
+      ? [
+          {
+            type: 'actions',
+            block_id: `grant:${request.requestId}`,
+            elements: [
+              {
+                type: 'button',
+                action_id: ACTION_IDS.revoke,
+                style: 'danger',
+                text: { type: 'plain_text', text: 'Revoke' },
+                value: request.requestId,
+              },
+            ],
+          },
+        ]
+      : [];
   const buttons = pending
     ? [
         {
@@ -125,6 +144,7 @@ export function approvalRequestMessage(request: AccessRequest, catalog: Catalog)
       ...progress,
       ...outcome,
       ...buttons,
+      ...revoke,
     ],
   };
 }
@@ -235,7 +255,7 @@ export function requestDecidedDm(request: AccessRequest, catalog: Catalog): Chat
 /** Ephemeral (or DM) answer to a decision or cancellation that was not taken. */
 export function decisionRefusedMessage(
   requestId: string,
-  action: 'approve' | 'deny' | 'cancel' | 'reissue',
+  action: 'approve' | 'deny' | 'cancel' | 'reissue' | 'revoke',
   refusal: DecisionRefusal,
 ): ChatMessage {
   const verb = {
@@ -243,6 +263,7 @@ export function decisionRefusedMessage(
     deny: 'denial',
     cancel: 'cancellation',
     reissue: 'request for a fresh token',
+    revoke: 'revocation',
   }[action];
   const text = `Your ${verb} of ${requestId} was not taken: ${explainRefusal(refusal)}`;
   return { text, blocks: [section(`:warning: ${escapeMrkdwn(text)}`)] };

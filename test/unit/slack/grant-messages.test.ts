@@ -38,11 +38,14 @@ describe('the DM that carries the token', () => {
     expect(message.text).toContain('REQ-0K2M9Q7X');
   });
 
-  it('offers a fresh token with a button whose value is the request id', () => {
+  it('offers a fresh token, and handing the access back, with buttons whose value is the request id', () => {
     const actions = message.blocks.find((b) => b.type === 'actions') as {
       elements: { action_id: string; value: string }[];
     };
-    expect(actions.elements.map((e) => [e.action_id, e.value])).toEqual([['grant.reissue', 'REQ-0K2M9Q7X']]);
+    expect(actions.elements.map((e) => [e.action_id, e.value])).toEqual([
+      ['grant.reissue', 'REQ-0K2M9Q7X'],
+      ['grant.revoke', 'REQ-0K2M9Q7X'],
+    ]);
   });
 
   it('says so when it replaces a credential', () => {
