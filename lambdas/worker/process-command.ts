@@ -10,6 +10,7 @@ import {
   type GrantReissue,
   type GrantExpire,
   type GrantRevoke,
+  type Reconcile,
   type TopicCommand,
 } from '../../shared/messages/commands.js';
 import { ChatRejectedError } from '../../shared/ports/chat.js';
@@ -19,6 +20,7 @@ import type { GrantOutcome } from '../../shared/use-cases/grant-access.js';
 import type { ReissueOutcome } from '../../shared/use-cases/reissue-credential.js';
 import type { EndOutcome } from '../../shared/use-cases/end-grant.js';
 import type { RevokeOutcome } from '../../shared/use-cases/revoke-grant.js';
+import type { ReconcileReport } from '../../shared/use-cases/reconcile.js';
 import type { SubmitOutcome } from '../../shared/use-cases/submit-request.js';
 
 export interface CommandHandlers {
@@ -32,6 +34,7 @@ export interface CommandHandlers {
   readonly reissue: (command: GrantReissue, invocationId: string) => Promise<ReissueOutcome>;
   readonly expire: (command: GrantExpire, invocationId: string) => Promise<EndOutcome>;
   readonly revoke: (command: GrantRevoke, invocationId: string) => Promise<RevokeOutcome>;
+  readonly reconcile: (command: Reconcile, invocationId: string) => Promise<ReconcileReport>;
 }
 
 /**
@@ -62,7 +65,10 @@ export async function processRecord(
     return;
   }
 
-  logger.appendKeys({ commandType: command.type, requestId: command.requestId });
+  logger.appendKeys({
+    commandType: command.type,
+    ...('requestId' in command ? { requestId: command.requestId } : {}),
+  });
   try {
     await dispatch(handlers, logger, command, invocationId);
   } catch (error) {
@@ -98,6 +104,11 @@ async function dispatch(
         ...(grant ? { grant: grant.kind } : {}),
         ...(grant?.kind === 'failed' ? { grantFailure: grant.reason } : {}),
       });
+      return;
+    }
+    case 'reconcile': {
+      const report = await handlers.reconcile(command, invocationId);
+      logger.info('reconcile handled', { ...report });
       return;
     }
     case 'grant.revoke': {

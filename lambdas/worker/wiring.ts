@@ -14,6 +14,7 @@ import { grantAccess } from '../../shared/use-cases/grant-access.js';
 import { reissueCredential } from '../../shared/use-cases/reissue-credential.js';
 import { endGrant } from '../../shared/use-cases/end-grant.js';
 import { revokeGrant } from '../../shared/use-cases/revoke-grant.js';
+import { reconcile } from '../../shared/use-cases/reconcile.js';
 import { EventBridgeExpiryScheduler } from '../../shared/adapters/scheduler/eventbridge-expiry-scheduler.js';
 import type { ExpiryScheduler } from '../../shared/ports/expiry-scheduler.js';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
@@ -168,6 +169,7 @@ export function createWorkerHandler(
       },
       cancel: (command) => cancelRequest(deps, command),
       reissue: (command, invocationId) => reissueCredential(granting(invocationId), command),
+      reconcile: (command, invocationId) => reconcile({ ...deps, broker, scheduler, invocationId }, command),
       revoke: (command, invocationId) => revokeGrant({ ...deps, broker, scheduler, invocationId }, command),
       expire: (command, invocationId) =>
         endGrant(

@@ -38,8 +38,9 @@ export interface Approval {
 
 /** How a pending request ended, and by whom; what the messages and the ticket show. */
 export interface Decision {
-  readonly outcome: 'approved' | 'denied' | 'cancelled';
-  readonly channel: 'slack' | 'jira';
+  readonly outcome: 'approved' | 'denied' | 'cancelled' | 'timed_out';
+  /** `system` for a time-out, which nobody decided. */
+  readonly channel: 'slack' | 'jira' | 'system';
   readonly actorId: string;
   /** Directory account of the person who decided (the requester, for a cancellation). */
   readonly account?: string;
@@ -118,6 +119,7 @@ export interface Revocation {
   readonly requestedAt: string;
   readonly attempts: number;
   readonly lastError?: string;
+  readonly lastAttemptAt?: string;
   readonly revokedAt?: string;
   readonly told?: {
     readonly requester?: boolean;

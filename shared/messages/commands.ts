@@ -127,6 +127,12 @@ export const grantExpireSchema = z.strictObject({
   dueAt: z.iso.datetime(),
 });
 
+/** The periodic sweep (an EventBridge rule every few minutes in AWS): reconcile what the other guards missed. */
+export const reconcileSchema = z.strictObject({
+  type: z.literal('reconcile'),
+  ...envelope,
+});
+
 export const topicCommandSchema = z.discriminatedUnion('type', [
   requestSubmittedSchema,
   requestCancelSchema,
@@ -135,6 +141,7 @@ export const topicCommandSchema = z.discriminatedUnion('type', [
   grantExtendSchema,
   grantReissueSchema,
   grantExpireSchema,
+  reconcileSchema,
 ]);
 
 export type TopicCommand = z.infer<typeof topicCommandSchema>;
@@ -146,6 +153,7 @@ export type GrantRevoke = z.infer<typeof grantRevokeSchema>;
 export type GrantExtend = z.infer<typeof grantExtendSchema>;
 export type GrantReissue = z.infer<typeof grantReissueSchema>;
 export type GrantExpire = z.infer<typeof grantExpireSchema>;
+export type Reconcile = z.infer<typeof reconcileSchema>;
 
 /**
  * The command an expiry schedule publishes. Its id is the same for every firing of one schedule

@@ -35,9 +35,12 @@ export async function completeDecisionEffects(
 
   if (!current.effects?.ticket) {
     if (current.ticket) {
-      const target = { approved: statuses.approved, denied: statuses.denied, cancelled: statuses.closed }[
-        decision.outcome
-      ];
+      const target = {
+        approved: statuses.approved,
+        denied: statuses.denied,
+        cancelled: statuses.closed,
+        timed_out: statuses.closed,
+      }[decision.outcome];
       const key = current.ticket.key;
       const decided = current;
       await ticketMayRefuse(deps, current, async () => {

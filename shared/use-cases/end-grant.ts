@@ -156,6 +156,7 @@ async function revokeLeases(deps: EndGrantDeps, request: AccessRequest): Promise
           ...(latest.revocation as Revocation),
           attempts: (latest.revocation?.attempts ?? 0) + 1,
           lastError: error.message.slice(0, 300),
+          lastAttemptAt: at,
         },
       }),
       {

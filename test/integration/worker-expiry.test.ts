@@ -295,6 +295,131 @@ describe('early revoke', () => {
   });
 });
 
+const reconcileNow = async (failedAttempts = 0) => {
+  await stack.topic.publish({
+    type: 'reconcile',
+    version: 1,
+    commandId: `reconcile:${randomUUID()}`,
+    issuedAt: clockNow.toISOString(),
+  });
+  await settle(failedAttempts);
+};
+
+describe('reconcile', () => {
+  it('a lost schedule: reconcile alone ends the grant on time, session included', async () => {
+    const { request, creds, session } = await grantedWithSession();
+    stack.scheduler.reset();
+    clockNow = new Date(expireAt(request).getTime() - 1000);
+    await reconcileNow();
+    expect((await store().get(request.requestId))?.state).toBe('GRANTED');
+    clockNow = new Date(expireAt(request).getTime() + 1000);
+    await reconcileNow();
+    expect((await store().get(request.requestId))?.state).toBe('EXPIRED');
+    await expectGone(creds, session);
+  });
+
+  it('a revocation that fails (the database unreachable from Vault): pending, retried with backoff until the user is gone', async () => {
+    const { request, creds, session } = await grantedWithSession();
+    const connection = (url: string) =>
+      fetch(`${stack.vault.url}/v1/database/config/orders-mysql`, {
+        method: 'POST',
+        headers: { 'X-Vault-Token': stack.vault.rootToken },
+        body: JSON.stringify({
+          plugin_name: 'mysql-database-plugin',
+          connection_url: url,
+          username: db.user,
+          password: db.password,
+          allowed_roles: ['jit-orders-read', 'jit-orders-write'],
+        }),
+      });
+    await connection('{{username}}:{{password}}@tcp(127.0.0.1:9)/');
+    try {
+      clockNow = new Date(expireAt(request).getTime() + 1000);
+      await stack.scheduler.fireDue();
+      await settle(3);
+      let pending = (await store().get(request.requestId)) as AccessRequest;
+      expect(pending).toMatchObject({ state: 'GRANTED', revocation: { pending: true, attempts: 3 } });
+      expect(pending.revocation?.lastError).toContain('failed to revoke entry');
+
+      // Backoff: after three failures the next try waits 4 minutes.
+      clockNow = new Date(clockNow.getTime() + 60_000);
+      await reconcileNow(3);
+      expect(((await store().get(request.requestId)) as AccessRequest).revocation?.attempts).toBe(3);
+      clockNow = new Date(clockNow.getTime() + 4 * 60_000);
+      await reconcileNow(3);
+      pending = (await store().get(request.requestId)) as AccessRequest;
+      expect(pending.revocation).toMatchObject({ pending: true, attempts: 4 });
+    } finally {
+      await connection(`{{username}}:{{password}}@tcp(${db.host}:${db.port})/`);
+    }
+    clockNow = new Date(clockNow.getTime() + 8 * 60_000);
+    await reconcileNow(3);
+    expect((await store().get(request.requestId))?.state).toBe('EXPIRED');
+    await expectGone(creds, session);
+  });
+
+  it('a request nobody decided within decisionTimeout: TIMED_OUT, ticket closed, requester told how to ask again', async () => {
+    const command = submittedBy({ slackId: PEOPLE.alice.slackId, userName: 'alice' }, clockNow, {
+      target: { database: 'orders', level: 'read' },
+    });
+    await stack.topic.publish(command);
+    await settle();
+    clockNow = new Date(clockNow.getTime() + 7 * 3_600_000);
+    await reconcileNow();
+    expect((await store().get(command.requestId))?.state).toBe('PENDING_APPROVAL');
+    clockNow = new Date(clockNow.getTime() + 3_600_000 + 1000);
+    await reconcileNow();
+    const request = (await store().get(command.requestId)) as AccessRequest;
+    expect(request.state).toBe('TIMED_OUT');
+    expect(stack.jira.issue(request.ticket?.key ?? '')?.status).toBe('Done');
+    expect(dmsTo(PEOPLE.alice.slackId).at(-1)?.text).toContain('timed out without a decision');
+    expect(JSON.stringify(dmsTo(PEOPLE.alice.slackId).at(-1)?.blocks)).toContain('Ask again');
+    // The slot is free: alice can ask again at once.
+    const again = submittedBy({ slackId: PEOPLE.alice.slackId, userName: 'alice' }, clockNow, {
+      target: { database: 'orders', level: 'read' },
+    });
+    await stack.topic.publish(again);
+    await settle();
+    expect((await store().get(again.requestId))?.state).toBe('PENDING_APPROVAL');
+  });
+
+  it('an approval whose grant stalled (its retries spent): reconcile grants it', async () => {
+    const command = submittedBy({ slackId: PEOPLE.alice.slackId, userName: 'alice' }, clockNow, {
+      target: { database: 'orders', level: 'read' },
+    });
+    await stack.topic.publish(command);
+    await settle();
+    stack.vault.seal();
+    stack.subscribeWorker(undefined, { redeliverOnError: 0 });
+    const message = stack.slack
+      .messagesIn(APPROVERS)
+      .find((m) => !m.ephemeral && m.text.includes(command.requestId));
+    await stack.ack(
+      stack.signed(
+        blockActions({
+          actions: [
+            { action_id: 'request.approve', value: command.requestId, type: 'button', action_ts: '2.2' },
+          ],
+          userId: PEOPLE.bob.slackId,
+          userName: 'bob',
+          teamId: TEAM,
+          channel: { id: APPROVERS },
+          message: { ts: message?.ts ?? '1.1' },
+          responseUrl: stack.slack.newResponseUrl(),
+        }),
+      ),
+      {},
+    );
+    await settle(1);
+    expect((await store().get(command.requestId))?.state).toBe('APPROVED');
+    stack.vault.unseal();
+    clockNow = new Date(clockNow.getTime() + 6 * 60_000);
+    await reconcileNow(1);
+    expect((await store().get(command.requestId))?.state).toBe('GRANTED');
+    expect(dmsTo(PEOPLE.alice.slackId).filter((m) => m.text.includes('is ready'))).toHaveLength(1);
+  });
+});
+
 describe("expiry: Vault's own TTL, with the worker down", () => {
   it('the lease and the token end on their own, and the revocation statements close the session too', async () => {
     const { request, creds, session } = await grantedWithSession();

@@ -29,7 +29,15 @@ function handlersFailingWith(error: unknown): CommandHandlers {
   const fail = async () => {
     throw error;
   };
-  return { submit: fail, decide: fail, cancel: fail, reissue: fail, expire: fail, revoke: fail };
+  return {
+    submit: fail,
+    decide: fail,
+    cancel: fail,
+    reissue: fail,
+    expire: fail,
+    revoke: fail,
+    reconcile: fail,
+  };
 }
 
 describe('processRecord', () => {

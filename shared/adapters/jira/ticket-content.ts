@@ -152,6 +152,16 @@ export function decisionComment(
         ),
         ...moveNote(statuses.denied, moved),
       );
+    case 'timed_out':
+      return comment(
+        paragraph(
+          text('Timed out', [{ type: 'strong' }]),
+          text(
+            ` without a decision after ${formatDuration(catalog.global.decisionTimeout)}; nothing was granted. The requester was told how to ask again.`,
+          ),
+        ),
+        ...moveNote(statuses.closed, moved),
+      );
     case 'cancelled':
       return comment(
         paragraph(text('Cancelled', [{ type: 'strong' }]), text(' by the requester in Slack.')),

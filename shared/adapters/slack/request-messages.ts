@@ -170,6 +170,8 @@ function outcomeLine(request: AccessRequest): string {
       return `:no_entry: *Denied* by ${decider(decision)}${reason}`;
     case 'cancelled':
       return ':leftwards_arrow_with_hook: *Cancelled* by the requester';
+    case 'timed_out':
+      return ':hourglass: *Timed out* without a decision';
     default:
       return `:information_source: This request is ${STATE_WORDS[request.state]}.`;
   }
@@ -235,6 +237,16 @@ export function requestDecidedDm(request: AccessRequest, catalog: Catalog): Chat
         ],
       };
     }
+    case 'timed_out':
+      return {
+        text: `Request ${request.requestId} timed out without a decision.`,
+        blocks: [
+          section(
+            `:hourglass: *${request.requestId}* (${what(request, catalog)}) got no decision in ${formatDuration(catalog.global.decisionTimeout)}, so it is closed and nothing was granted.${ticket}`,
+          ),
+          context(`Still need it? Ask again with \`${SLASH_COMMAND}\`, and tell an approver.`),
+        ],
+      };
     case 'cancelled':
       return {
         text: `Request ${request.requestId} is cancelled.`,

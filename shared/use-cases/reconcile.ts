@@ -1,0 +1,117 @@
+import type { AccessRequest, AuditActor } from '../domain/access-request.js';
+import type { Reconcile } from '../messages/commands.js';
+import { StaleStateError } from '../ports/request-store.js';
+import { completeDecisionEffects } from './decision-effects.js';
+import { type EndGrantDeps, endGrant } from './end-grant.js';
+import { type GrantDeps, grantAccess } from './grant-access.js';
+import { openSlotKeyOf } from './submit-request.js';
+
+export type ReconcileDeps = GrantDeps & EndGrantDeps;
+
+/** What one run did, for the log and the metrics. */
+export interface ReconcileReport {
+  /** Grants past their end that the schedule had not ended (or whose revocation was pending). */
+  readonly expired: number;
+  /** Revocations that failed again and stay pending (what the alarm counts). */
+  readonly revocationsPending: number;
+  readonly timedOut: number;
+  /** Approved requests whose grant had stalled, granted (or failed) now. */
+  readonly regranted: number;
+  /** Whether a category had more due than one run takes: the next run goes on. */
+  readonly truncated: boolean;
+}
+
+/** Each category is bounded per run, so a backlog never makes one run time out. */
+export const RECONCILE_BATCH = 100;
+/** An approval whose grant has not finished in this long is stuck (its retries are spent). */
+export const STALLED_GRANT_MS = 5 * 60_000;
+const SYSTEM: AuditActor = { kind: 'system', id: 'reconcile' };
+
+/**
+ * The periodic guard behind the schedule and Vault's TTL: ends grants past their end (and retries
+ * pending revocations with backoff), times out requests nobody decided, and finishes approvals
+ * whose grant stalled. Idempotent: every step is one of the use cases' own conditional paths.
+ */
+export async function reconcile(deps: ReconcileDeps, _command?: Reconcile): Promise<ReconcileReport> {
+  const now = deps.clock.now().getTime();
+  let truncated = false;
+  const batch = async (state: AccessRequest['state'], due: (r: AccessRequest) => boolean) => {
+    const listed = await deps.store.listByState(state, RECONCILE_BATCH * 10);
+    const found = listed.filter(due);
+    if (found.length > RECONCILE_BATCH || listed.length === RECONCILE_BATCH * 10) truncated = true;
+    return found.slice(0, RECONCILE_BATCH);
+  };
+
+  let expired = 0;
+  let revocationsPending = 0;
+  for (const request of await batch('GRANTED', (r) => grantIsDue(r, now))) {
+    try {
+      const outcome = await endGrant(deps, {
+        requestId: request.requestId,
+        why: request.revocation?.why ?? 'expired',
+        role: 'system',
+        actor: SYSTEM,
+        channel: 'system',
+      });
+      if (outcome.kind === 'ended') expired += 1;
+    } catch {
+      // Recorded on the request by endGrant; the next run tries again, later each time.
+      revocationsPending += 1;
+    }
+  }
+
+  let timedOut = 0;
+  const timeout = deps.catalog.global.decisionTimeout.minutes * 60_000;
+  for (const request of await batch('PENDING_APPROVAL', (r) => Date.parse(r.createdAt) + timeout <= now)) {
+    if (await timeOut(deps, request)) timedOut += 1;
+  }
+
+  let regranted = 0;
+  for (const request of await batch('APPROVED', (r) => Date.parse(r.updatedAt) + STALLED_GRANT_MS <= now)) {
+    const outcome = await grantAccess(deps, request.requestId).catch(() => undefined);
+    if (outcome?.kind === 'granted' || outcome?.kind === 'failed') regranted += 1;
+  }
+  return { expired, revocationsPending, timedOut, regranted, truncated };
+}
+
+/**
+ * Past its end, or with a revocation pending whose backoff has run out: 1, 2, 4 … minutes after
+ * each failed attempt, at most an hour. jit-access never stops trying.
+ */
+export function grantIsDue(request: AccessRequest, now: number): boolean {
+  const revocation = request.revocation;
+  if (revocation?.pending) {
+    const since = Date.parse(revocation.lastAttemptAt ?? revocation.requestedAt);
+    const wait = Math.min(60, 2 ** Math.max(0, revocation.attempts - 1)) * 60_000;
+    return revocation.attempts === 0 || since + wait <= now;
+  }
+  return request.grant !== undefined && Date.parse(request.grant.expiresAt) <= now;
+}
+
+/** PENDING_APPROVAL → TIMED_OUT; the ticket closed, the approvers' message and the requester told. */
+async function timeOut(deps: ReconcileDeps, request: AccessRequest): Promise<boolean> {
+  const at = deps.clock.now().toISOString();
+  let timedOut: AccessRequest;
+  try {
+    timedOut = await deps.store.transition(request.requestId, {
+      event: 'time_out',
+      by: 'system',
+      expectedVersion: request.version,
+      changes: { decision: { outcome: 'timed_out', channel: 'system', actorId: SYSTEM.id, at }, effects: {} },
+      audit: {
+        at,
+        action: 'time_out',
+        actor: SYSTEM,
+        channel: 'system',
+        reason: `no decision within ${deps.catalog.global.decisionTimeout.minutes} minutes`,
+      },
+    });
+  } catch (error) {
+    // Decided meanwhile: not ours to time out.
+    if (error instanceof StaleStateError) return false;
+    throw error;
+  }
+  await deps.store.releaseOpenSlot(openSlotKeyOf(timedOut), timedOut.requestId);
+  await completeDecisionEffects(deps, timedOut);
+  return true;
+}
