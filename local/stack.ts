@@ -297,6 +297,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       createWorkerHandler({ ...workerEnv, ...env } as NodeJS.ProcessEnv, {
         clock,
         logger: logger('worker'),
+        ...(options.metrics ? { metrics: options.metrics } : {}),
         ...overrides,
       });
     let unsubscribe: () => void = () => {};

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context, SNSEvent } from 'aws-lambda';
 import { DynamoDbRequestStore } from '../../shared/adapters/dynamodb/dynamodb-request-store.js';
@@ -45,6 +46,7 @@ export interface WorkerOverrides {
   readonly notifier?: Notifier;
   readonly broker?: CredentialBroker;
   readonly scheduler?: ExpiryScheduler;
+  readonly metrics?: Metrics;
 }
 
 interface WorkerParts {
@@ -136,6 +138,21 @@ export function createWorkerHandler(
     };
   })();
   const broker = overrides.broker ?? vaultBroker(config, clock);
+  const metrics =
+    overrides.metrics ?? new Metrics({ namespace: 'jit-access', serviceName: 'jit-access-worker' });
+  /**
+   * What the alarms watch: a revocation that failed (Vault down, the database unreachable) and
+   * the pending ones reconcile found. Published at once: the alarm must not wait for a batch.
+   */
+  const countRevocation = async <T>(run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      metrics.addMetric('RevocationFailed', MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+      throw error;
+    }
+  };
   const scheduler =
     overrides.scheduler ??
     new EventBridgeExpiryScheduler({
@@ -169,18 +186,28 @@ export function createWorkerHandler(
       },
       cancel: (command) => cancelRequest(deps, command),
       reissue: (command, invocationId) => reissueCredential(granting(invocationId), command),
-      reconcile: (command, invocationId) => reconcile({ ...deps, broker, scheduler, invocationId }, command),
-      revoke: (command, invocationId) => revokeGrant({ ...deps, broker, scheduler, invocationId }, command),
+      reconcile: async (command, invocationId) => {
+        const report = await reconcile({ ...deps, broker, scheduler, invocationId }, command);
+        metrics.addMetric('RevocationsPending', MetricUnit.Count, report.revocationsPending);
+        metrics.addMetric('GrantsEndedByReconcile', MetricUnit.Count, report.expired);
+        metrics.addMetric('RequestsTimedOut', MetricUnit.Count, report.timedOut);
+        metrics.publishStoredMetrics();
+        return report;
+      },
+      revoke: (command, invocationId) =>
+        countRevocation(() => revokeGrant({ ...deps, broker, scheduler, invocationId }, command)),
       expire: (command, invocationId) =>
-        endGrant(
-          { ...deps, broker, scheduler, invocationId },
-          {
-            requestId: command.requestId,
-            why: 'expired',
-            role: 'system',
-            actor: { kind: 'system', id: 'expiry-schedule' },
-            channel: 'system',
-          },
+        countRevocation(() =>
+          endGrant(
+            { ...deps, broker, scheduler, invocationId },
+            {
+              requestId: command.requestId,
+              why: 'expired',
+              role: 'system',
+              actor: { kind: 'system', id: 'expiry-schedule' },
+              channel: 'system',
+            },
+          ),
         ),
     };
     for (const record of event.Records) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Connection, createConnection } from 'mysql2/promise';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { runCli } from '../../bin/cli.js';
 import { blockActions } from '../../local/slack/signed-request.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
@@ -27,6 +28,7 @@ let clockNow = new Date('2026-11-21T10:00:00Z');
 const clock = { now: () => clockNow };
 let stack: LocalStack;
 let admin: Connection;
+const metrics = new Metrics({ namespace: 'jit-access-test' });
 
 beforeAll(async () => {
   admin = await createConnection({ host: db.host, port: db.port, user: db.user, password: db.password });
@@ -36,6 +38,7 @@ beforeAll(async () => {
     database: db,
     clock,
     logger: (service) => capturingLogger(service, logLines),
+    metrics,
   });
 }, 90_000);
 
@@ -48,6 +51,7 @@ beforeEach(async () => {
   clockNow = new Date('2026-11-21T10:00:00Z');
   logLines.length = 0;
   stack.vault.unseal();
+  vi.restoreAllMocks();
   await stack.reset();
 });
 
@@ -333,6 +337,7 @@ describe('reconcile', () => {
         }),
       });
     await connection('{{username}}:{{password}}@tcp(127.0.0.1:9)/');
+    const counted = vi.spyOn(metrics, 'addMetric');
     try {
       clockNow = new Date(expireAt(request).getTime() + 1000);
       await stack.scheduler.fireDue();
@@ -349,6 +354,9 @@ describe('reconcile', () => {
       await reconcileNow(3);
       pending = (await store().get(request.requestId)) as AccessRequest;
       expect(pending.revocation).toMatchObject({ pending: true, attempts: 4 });
+      // What the alarms watch: each failed attempt, and the pending ones reconcile found.
+      expect(counted.mock.calls.filter(([name]) => name === 'RevocationFailed')).toHaveLength(3);
+      expect(counted).toHaveBeenCalledWith('RevocationsPending', 'Count', 1);
     } finally {
       await connection(`{{username}}:{{password}}@tcp(${db.host}:${db.port})/`);
     }
