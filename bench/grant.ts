@@ -12,7 +12,6 @@
  *   level's GRANT over a pooled admin connection — measured in the same run, same concurrency.
  * Writes bench/results/grant.json and prints a table. Not a test: numbers vary by machine.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -20,10 +19,7 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createPool } from 'mysql2/promise';
 import { startActiveDirectory } from '../local/active-directory.js';
-import { type MariaDbConnection, startMariaDb } from '../local/mariadb.js';
-import { vaultCall } from '../bin/vault-http.js';
-import { applyVaultSync, planVaultSync, suggestedTemplate, WORKER_POLICY } from '../bin/vault-sync.js';
-import { loadCatalogFile } from '../shared/config/load-catalog.js';
+import { startMariaDb } from '../local/mariadb.js';
 import { blockActions, toLambdaEvent } from '../local/slack/signed-request.js';
 import { type LocalStack, startLocalStack } from '../local/stack.js';
 import { VaultCredentialBroker } from '../shared/adapters/vault/vault-credential-broker.js';
@@ -35,6 +31,7 @@ import {
   submittedBy,
   TEAM,
 } from '../test/fixtures/decision-stack.js';
+import { configureServedVault, serveVaultEmulator } from './served-vault.js';
 import { msSince, percentile, round, summary } from './stats.js';
 
 const root = join(import.meta.dirname, '..');
@@ -60,60 +57,6 @@ async function throughput(
     }),
   );
   return msSince(start);
-}
-
-interface ServedVault {
-  readonly url: string;
-  readonly rootToken: string;
-  stop(): void;
-}
-
-/** local/emulators/vault/serve.ts in a child process; resolves once it listens. */
-function serveVaultEmulator(): Promise<ServedVault> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'local/emulators/vault/serve.ts')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the Vault emulator process exited with ${code}`)));
-    child.stdout.once('data', (chunk: Buffer) => {
-      const { url, rootToken } = JSON.parse(chunk.toString('utf8')) as { url: string; rootToken: string };
-      resolve({ url, rootToken, stop: () => child.kill('SIGTERM') });
-    });
-  });
-}
-
-/** The operator's connection, then `vault sync --apply` from the catalog, then a worker token. */
-async function configureServedVault(
-  vault: ServedVault,
-  db: MariaDbConnection,
-  catalogPath: string,
-): Promise<string> {
-  const target = { address: vault.url };
-  const token = vault.rootToken;
-  const catalog = loadCatalogFile(catalogPath);
-  for (const entry of Object.values(catalog.databases)) {
-    await vaultCall(target, {
-      method: 'POST',
-      path: `database/config/${entry.vaultConnection}`,
-      token,
-      body: {
-        plugin_name: 'mysql-database-plugin',
-        connection_url: `{{username}}:{{password}}@tcp(${db.host}:${db.port})/`,
-        username: db.user,
-        password: db.password,
-        allowed_roles: ['jit-*'],
-        username_template: suggestedTemplate(32),
-      },
-    });
-  }
-  await applyVaultSync(await planVaultSync(catalog, target, token), target, token);
-  const created = await vaultCall(target, {
-    method: 'POST',
-    path: 'auth/token/create',
-    token,
-    body: { policies: [WORKER_POLICY], ttl: '1h' },
-  });
-  return (created.body?.auth as { client_token: string }).client_token;
 }
 
 async function main(): Promise<void> {

@@ -35,10 +35,16 @@ const SYSTEM: AuditActor = { kind: 'system', id: 'reconcile' };
 export async function reconcile(deps: ReconcileDeps, _command?: Reconcile): Promise<ReconcileReport> {
   const now = deps.clock.now().getTime();
   let truncated = false;
+  /*
+   * The state index is ordered by last change, not by when something falls due, so GRANTED is read
+   * whole: live grants are few (hundreds) however many requests are stored, and a due one must not
+   * hide behind the first page. Waiting and approved requests are read up to a cap, oldest first.
+   */
   const batch = async (state: AccessRequest['state'], due: (r: AccessRequest) => boolean) => {
-    const listed = await deps.store.listByState(state, RECONCILE_BATCH * 10);
+    const cap = state === 'GRANTED' ? undefined : RECONCILE_BATCH * 10;
+    const listed = await deps.store.listByState(state, cap);
     const found = listed.filter(due);
-    if (found.length > RECONCILE_BATCH || listed.length === RECONCILE_BATCH * 10) truncated = true;
+    if (found.length > RECONCILE_BATCH || (cap !== undefined && listed.length === cap)) truncated = true;
     return found.slice(0, RECONCILE_BATCH);
   };
 

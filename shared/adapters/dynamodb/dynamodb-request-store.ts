@@ -111,17 +111,7 @@ export class DynamoDbRequestStore implements RequestStore {
       );
     }
     const { requestId } = request;
-    const item: RequestItem = {
-      ...request,
-      ...requestKey(requestId),
-      entity: 'request',
-      requesterPk: requesterPk(request.requester.slackTeamId, request.requester.slackUserId),
-      requesterSk: sortKey(request.createdAt, requestId),
-      statePk: statePk(request.state),
-      stateSk: sortKey(request.updatedAt, requestId),
-      auditSequence: 1,
-      lastAudit: audit,
-    };
+    const item = requestItemOf(request, audit);
     if (!(await this.putIfAbsent('create', item))) {
       const existing = await this.readRequest(requestId);
       // Requests are never deleted, so the item that failed the condition is still there.
@@ -507,4 +497,26 @@ function toAuditEvent(item: AuditItem): AuditEvent {
 
 function lastAuditEvent(item: RequestItem): AuditEvent {
   return { ...item.lastAudit, requestId: item.requestId, sequence: item.auditSequence };
+}
+
+/**
+ * The table item of a request, its index keys included. Also what a bench seeds a table with, so
+ * a seeded request is exactly what the store would have written.
+ */
+export function requestItemOf(
+  request: AccessRequest,
+  lastAudit: NewAuditEvent,
+  auditSequence = 1,
+): RequestItem {
+  return {
+    ...request,
+    ...requestKey(request.requestId),
+    entity: 'request',
+    requesterPk: requesterPk(request.requester.slackTeamId, request.requester.slackUserId),
+    requesterSk: sortKey(request.createdAt, request.requestId),
+    statePk: statePk(request.state),
+    stateSk: sortKey(request.updatedAt, request.requestId),
+    auditSequence,
+    lastAudit,
+  };
 }

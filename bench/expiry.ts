@@ -1,0 +1,332 @@
+/**
+ * npm run bench:expiry — what the end of a grant costs.
+ *
+ * - Revoke lag: on the local stack (worker-expiry.test.ts's setup: the Scheduler emulator the
+ *   worker's real Scheduler client wrote to, the SNS emulator topic, the Vault emulator on a
+ *   private MariaDB), from the moment the expiry schedule fires until the user is gone and a login
+ *   is refused. p50/p99 over LAG_GRANTS. EventBridge's own firing delay (seconds, at most a
+ *   minute) is AWS's and not in it.
+ * - Revoke throughput on one MariaDB: VaultCredentialBroker.revoke (sys/leases/revoke, which runs
+ *   the role's DROP USER IF EXISTS + KILL CONNECTION USER) against the Vault emulator in its own
+ *   process, against the floor of running those two statements over a pooled admin connection,
+ *   same count, same concurrency, same run.
+ * - Reconcile over 10,000 stored requests of which 100 are due (DynamoDB through dynalite, seeded
+ *   with the store's own item layout): one run's wall time.
+ * Writes bench/results/expiry.json and prints a table. Not a test: numbers vary by machine.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createConnection, createPool } from 'mysql2/promise';
+import { startActiveDirectory } from '../local/active-directory.js';
+import { startMariaDb } from '../local/mariadb.js';
+import { blockActions, toLambdaEvent } from '../local/slack/signed-request.js';
+import { type LocalStack, startLocalStack } from '../local/stack.js';
+import { DynamoDbRequestStore, requestItemOf } from '../shared/adapters/dynamodb/dynamodb-request-store.js';
+import { createRequestTable } from '../shared/adapters/dynamodb/request-table.js';
+import { VaultCredentialBroker } from '../shared/adapters/vault/vault-credential-broker.js';
+import type { AccessRequest } from '../shared/domain/access-request.js';
+import type { RequestState } from '../shared/domain/lifecycle.js';
+import { reconcile } from '../shared/use-cases/reconcile.js';
+import { accessRequest } from '../test/fixtures/access-request.js';
+import {
+  APPROVERS,
+  decisionPeople,
+  decisionStack,
+  submittedBy,
+  TEAM,
+} from '../test/fixtures/decision-stack.js';
+import { configureServedVault, serveVaultEmulator } from './served-vault.js';
+import { msSince, percentile, round, summary } from './stats.js';
+
+const root = join(import.meta.dirname, '..');
+const LAG_GRANTS = Number(process.env.BENCH_LAG_GRANTS ?? 50);
+const REVOKES = Number(process.env.BENCH_REVOKES ?? 300);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+const STORED = Number(process.env.BENCH_STORED ?? 10_000);
+const DUE = 100;
+const quietLogger = (service: string) => new Logger({ serviceName: service, logLevel: 'ERROR' });
+
+async function throughput(
+  total: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<number> {
+  let next = 0;
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await task(next++);
+    }),
+  );
+  return msSince(start);
+}
+
+async function main(): Promise<void> {
+  const benchStart = process.hrtime.bigint();
+  const [adHandle, dbHandle] = await Promise.all([startActiveDirectory(), startMariaDb()]);
+  const ad = adHandle.connection;
+  const db = dbHandle.connection;
+  const PEOPLE = decisionPeople(ad);
+  // Real time plus an offset the bench moves to each grant's end.
+  let offset = 0;
+  const clock = { now: () => new Date(Date.now() + offset) };
+  const pool = createPool({
+    host: db.host,
+    port: db.port,
+    user: db.user,
+    password: db.password,
+    connectionLimit: CONCURRENCY,
+  });
+  let stack: LocalStack | undefined;
+  try {
+    await pool.query('CREATE DATABASE IF NOT EXISTS orders');
+    stack = await startLocalStack({
+      ...decisionStack(ad, ['alice', 'bob']),
+      database: db,
+      clock,
+      topic: 'sns',
+      logger: quietLogger,
+      redeliverOnError: 0,
+    });
+    const store = stack.store();
+
+    // ---- 1. revoke lag ---------------------------------------------------------------------------
+    const lags: number[] = [];
+    for (let i = 0; i < LAG_GRANTS; i++) {
+      const command = submittedBy({ slackId: PEOPLE.alice.slackId, userName: 'alice' }, clock.now());
+      await stack.topic.publish(command);
+      await stack.settle();
+      const message = stack.slack
+        .messagesIn(APPROVERS)
+        .find((m) => !m.ephemeral && m.text.includes(command.requestId));
+      await stack.ack(
+        toLambdaEvent(
+          blockActions({
+            actions: [
+              { action_id: 'request.approve', value: command.requestId, type: 'button', action_ts: `${i}.1` },
+            ],
+            userId: PEOPLE.bob.slackId,
+            userName: 'bob',
+            teamId: TEAM,
+            channel: { id: APPROVERS },
+            message: { ts: message?.ts ?? '1.1' },
+            responseUrl: stack.slack.newResponseUrl(),
+          }),
+          { signingSecret: stack.signingSecret, timestamp: Math.floor(clock.now().getTime() / 1000) },
+        ),
+        {},
+      );
+      await stack.settle();
+      const granted = (await store.get(command.requestId)) as AccessRequest;
+      if (granted.state !== 'GRANTED' || !granted.grant)
+        throw new Error(`${command.requestId} is ${granted.state}`);
+      const username = granted.grant.username;
+      // The clock jumps to the end; the lag runs from the firing to the user gone.
+      offset += Date.parse(granted.grant.expiresAt) + 1000 - clock.now().getTime();
+      const start = process.hrtime.bigint();
+      if ((await stack.scheduler.fireDue()) !== 1) throw new Error('the expiry schedule did not fire');
+      await stack.settle();
+      const [rows] = await pool.query('SELECT COUNT(*) AS n FROM mysql.user WHERE User = ?', [username]);
+      lags.push(msSince(start));
+      if ((rows as { n: number }[])[0]?.n !== 0) throw new Error(`${username} is still there`);
+      const refused = await createConnection({
+        host: db.host,
+        port: db.port,
+        user: username,
+        password: 'x',
+      }).then(
+        (c) => c.end().then(() => false),
+        () => true,
+      );
+      if (!refused) throw new Error(`${username} can still log in`);
+      const ended = await store.get(command.requestId);
+      if (ended?.state !== 'EXPIRED') throw new Error(`${command.requestId} is ${ended?.state}`);
+    }
+
+    // ---- 2. revoke throughput against DROP USER + KILL -----------------------------------------------
+    const served = await serveVaultEmulator();
+    let floorMs: number;
+    let revokeMs: number;
+    try {
+      const workerToken = await configureServedVault(served, db, stack.catalogPath);
+      const broker = new VaultCredentialBroker({
+        endpoint: served.url,
+        token: () => workerToken,
+        clock: { now: () => new Date() },
+      });
+      const grant = {
+        requestId: 'REQ-0K2M9Q7X',
+        account: 'bench',
+        database: 'orders',
+        level: 'read',
+        connection: { host: db.host, port: db.port, database: 'orders' },
+        ttlSeconds: 3600,
+        wrapTtlSeconds: 300,
+      };
+      const leases: string[] = [];
+      await throughput(
+        REVOKES + 20,
+        CONCURRENCY,
+        async () => void leases.push((await broker.mint(grant)).leaseId),
+      );
+      const raw: string[] = [];
+      for (let i = 0; i < REVOKES + 20; i++) {
+        const name = `rawdrop-${i}-${randomUUID().slice(0, 6)}`;
+        raw.push(name);
+        await pool.query(`CREATE USER '${name}'@'%' IDENTIFIED BY '${randomUUID()}'`);
+      }
+      const dropRaw = async (i: number) => {
+        await pool.query(`DROP USER IF EXISTS '${raw[i]}'@'%'`);
+        await pool.query(`KILL CONNECTION USER '${raw[i]}'`);
+      };
+      // Warm both, then time each.
+      await throughput(20, CONCURRENCY, (i) => dropRaw(REVOKES + i));
+      await throughput(20, CONCURRENCY, (i) => broker.revoke(leases[REVOKES + i] ?? ''));
+      floorMs = await throughput(REVOKES, CONCURRENCY, dropRaw);
+      revokeMs = await throughput(REVOKES, CONCURRENCY, (i) => broker.revoke(leases[i] ?? ''));
+    } finally {
+      served.stop();
+    }
+
+    // ---- 3. reconcile over 10,000 stored requests ----------------------------------------------------
+    const client = new DynamoDBClient({ endpoint: stack.dynamoEndpoint });
+    const table = `reconcile-bench-${process.pid}`;
+    await createRequestTable(client, table);
+    const now = Date.now();
+    const states: RequestState[] = ['EXPIRED', 'REVOKED', 'DENIED', 'GRANTED'];
+    const items = Array.from({ length: STORED }, (_, i) => {
+      const due = i < DUE;
+      const state: RequestState = due ? 'GRANTED' : states[i % states.length]!;
+      const at = new Date(now - 3_600_000 - i * 1000).toISOString();
+      const request = accessRequest({
+        requestId: `REQ-${String(i)
+          .padStart(8, '0')
+          .replace(/[ILOU]/g, '0')}`,
+        state,
+        createdAt: at,
+        updatedAt: at,
+        ...(state === 'GRANTED'
+          ? {
+              grant: {
+                leaseId: `database/creds/jit-orders-read/bench${i}`,
+                username: `bench-${i}`,
+                tokenAccessor: 'a',
+                mintedAt: at,
+                // Due ones ended a minute ago; the others end in an hour.
+                expiresAt: new Date(due ? now - 60_000 : now + 3_600_000).toISOString(),
+                origin: 'approval',
+                told: { ticket: true, approversMessage: true, scheduled: true },
+              },
+            }
+          : {}),
+      });
+      return requestItemOf(request, {
+        at,
+        action: 'seed',
+        actor: { kind: 'system', id: 'bench' },
+        channel: 'system',
+      });
+    });
+    const documents = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    for (let i = 0; i < items.length; i += 25) {
+      await documents.send(
+        new BatchWriteCommand({
+          RequestItems: { [table]: items.slice(i, i + 25).map((item) => ({ PutRequest: { Item: item } })) },
+        }),
+      );
+    }
+    const seededStore = new DynamoDbRequestStore({
+      client,
+      tableName: table,
+      clock: { now: () => new Date() },
+    });
+    const quiet = {
+      notify: async () => undefined,
+      announce: async () => ({ channelId: 'C0', ts: '1.1' }),
+      refreshAnnouncement: async () => 'updated' as const,
+    };
+    const reconcileStart = process.hrtime.bigint();
+    const report = await reconcile({
+      catalog: (await import('../shared/config/load-catalog.js')).loadCatalogFile(stack.catalogPath),
+      store: seededStore,
+      clock: { now: () => new Date() },
+      // Leases that never existed: Vault's revoke of an unknown lease is a 204, as for one already gone.
+      broker: {
+        mint: () => Promise.reject(new Error('not minting')),
+        revoke: () => Promise.resolve(),
+        lookup: () => Promise.resolve(undefined),
+      },
+      scheduler: { schedule: () => Promise.resolve(), cancel: () => Promise.resolve() },
+      notifier: quiet,
+      tickets: {
+        findByRequestId: async () => undefined,
+        create: () => Promise.reject(new Error('no')),
+        read: async () => undefined,
+        moveTo: async () => 'moved' as const,
+        comment: async () => undefined,
+        accountEmail: async () => undefined,
+        selfAccountId: async () => 'bench',
+      },
+      directory: { findUser: async () => undefined, firstGroupOf: async () => undefined } as never,
+      lookupAttribute: 'mail',
+      invocationId: 'bench',
+    });
+    const reconcileMs = msSince(reconcileStart);
+    if (report.expired !== DUE) throw new Error(`reconcile ended ${report.expired} grants, not ${DUE}`);
+
+    const lag = summary(lags);
+    const results = {
+      date: new Date().toISOString(),
+      node: process.version,
+      machine: { cpus: cpus().length },
+      revokeLagMs: {
+        note: 'expiry schedule fires (Scheduler emulator, at the grant end on the stack clock) → SNS emulator → worker: revocation recorded, Vault emulator revokes the lease (DROP USER IF EXISTS + KILL CONNECTION USER on MariaDB), EXPIRED, schedule cancelled, DM, approvers message, ticket closed; the clock stops when the topic is quiet and the user is gone from mysql.user. A login is then checked refused.',
+        ...lag,
+        p95: round(percentile(lags, 95)),
+      },
+      revokesPerSecond: {
+        note: `${REVOKES} each, ${CONCURRENCY} at a time, one MariaDB. Floor: DROP USER IF EXISTS + KILL CONNECTION USER over a pooled admin connection. Revoke: VaultCredentialBroker.revoke → the Vault emulator in its own process running the same two statements.`,
+        floor: round((REVOKES / floorMs) * 1000),
+        revoke: round((REVOKES / revokeMs) * 1000),
+        ratio: round(floorMs / revokeMs),
+        goal: 0.8,
+      },
+      reconcile: {
+        note: `${STORED} requests in dynalite (EXPIRED, REVOKED, DENIED, GRANTED not due), ${DUE} GRANTED past their end; one run, no-op Slack/Jira/scheduler, Vault revoke answering at once.`,
+        stored: STORED,
+        due: DUE,
+        ended: report.expired,
+        ms: round(reconcileMs),
+      },
+      benchSeconds: round(msSince(benchStart) / 1000),
+    };
+    mkdirSync(join(root, 'bench/results'), { recursive: true });
+    writeFileSync(join(root, 'bench/results/expiry.json'), `${JSON.stringify(results, null, 2)}\n`);
+    console.table({
+      'expiry fires → user gone p50 / p99': { value: `${lag.p50} / ${lag.p99} ms`, n: lag.samples },
+      'DROP USER + KILL floor': { value: `${results.revokesPerSecond.floor} /s`, n: REVOKES },
+      'Vault revoke': { value: `${results.revokesPerSecond.revoke} /s`, n: REVOKES },
+      'revoke / floor': { value: `${results.revokesPerSecond.ratio} (goal ≥ 0.8)`, n: '' },
+      [`reconcile, ${STORED} stored, ${DUE} due`]: { value: `${results.reconcile.ms} ms`, n: 1 },
+    });
+    console.log(
+      `${results.machine.cpus} CPUs, Node ${results.node}; ran ${results.benchSeconds} s; written to bench/results/expiry.json`,
+    );
+  } finally {
+    await pool.end();
+    await stack?.stop();
+    await Promise.all([adHandle.stop(), dbHandle.stop()]);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
