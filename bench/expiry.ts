@@ -24,7 +24,6 @@ import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import { createConnection, createPool } from 'mysql2/promise';
 import { startActiveDirectory } from '../local/active-directory.js';
 import { startMariaDb } from '../local/mariadb.js';
-import { blockActions, toLambdaEvent } from '../local/slack/signed-request.js';
 import { type LocalStack, startLocalStack } from '../local/stack.js';
 import { DynamoDbRequestStore, requestItemOf } from '../shared/adapters/dynamodb/dynamodb-request-store.js';
 import { createRequestTable } from '../shared/adapters/dynamodb/request-table.js';
@@ -33,15 +32,9 @@ import type { AccessRequest } from '../shared/domain/access-request.js';
 import type { RequestState } from '../shared/domain/lifecycle.js';
 import { reconcile } from '../shared/use-cases/reconcile.js';
 import { accessRequest } from '../test/fixtures/access-request.js';
-import {
-  APPROVERS,
-  decisionPeople,
-  decisionStack,
-  submittedBy,
-  TEAM,
-} from '../test/fixtures/decision-stack.js';
+import { decisionPeople, decisionStack, submittedBy, buttonClick } from '../test/fixtures/decision-stack.js';
 import { configureServedVault, serveVaultEmulator } from './served-vault.js';
-import { msSince, percentile, round, summary } from './stats.js';
+import { msSince, percentile, round, summary, throughput } from './stats.js';
 
 const root = join(import.meta.dirname, '..');
 const LAG_GRANTS = Number(process.env.BENCH_LAG_GRANTS ?? 50);
@@ -50,21 +43,6 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const STORED = Number(process.env.BENCH_STORED ?? 10_000);
 const DUE = 100;
 const quietLogger = (service: string) => new Logger({ serviceName: service, logLevel: 'ERROR' });
-
-async function throughput(
-  total: number,
-  concurrency: number,
-  task: (i: number) => Promise<void>,
-): Promise<number> {
-  let next = 0;
-  const start = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) await task(next++);
-    }),
-  );
-  return msSince(start);
-}
 
 async function main(): Promise<void> {
   const benchStart = process.hrtime.bigint();
@@ -101,24 +79,12 @@ async function main(): Promise<void> {
       const command = submittedBy({ slackId: PEOPLE.alice.slackId, userName: 'alice' }, clock.now());
       await stack.topic.publish(command);
       await stack.settle();
-      const message = stack.slack
-        .messagesIn(APPROVERS)
-        .find((m) => !m.ephemeral && m.text.includes(command.requestId));
       await stack.ack(
-        toLambdaEvent(
-          blockActions({
-            actions: [
-              { action_id: 'request.approve', value: command.requestId, type: 'button', action_ts: `${i}.1` },
-            ],
-            userId: PEOPLE.bob.slackId,
-            userName: 'bob',
-            teamId: TEAM,
-            channel: { id: APPROVERS },
-            message: { ts: message?.ts ?? '1.1' },
-            responseUrl: stack.slack.newResponseUrl(),
-          }),
-          { signingSecret: stack.signingSecret, timestamp: Math.floor(clock.now().getTime() / 1000) },
-        ),
+        buttonClick(stack, {
+          slackId: PEOPLE.bob.slackId,
+          actionId: 'request.approve',
+          requestId: command.requestId,
+        }),
         {},
       );
       await stack.settle();

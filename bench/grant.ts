@@ -20,19 +20,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createPool } from 'mysql2/promise';
 import { startActiveDirectory } from '../local/active-directory.js';
 import { startMariaDb } from '../local/mariadb.js';
-import { blockActions, toLambdaEvent } from '../local/slack/signed-request.js';
 import { type LocalStack, startLocalStack } from '../local/stack.js';
 import { VaultCredentialBroker } from '../shared/adapters/vault/vault-credential-broker.js';
 import { openSlotKeyOf } from '../shared/use-cases/submit-request.js';
-import {
-  APPROVERS,
-  decisionPeople,
-  decisionStack,
-  submittedBy,
-  TEAM,
-} from '../test/fixtures/decision-stack.js';
+import { decisionPeople, decisionStack, submittedBy, buttonClick } from '../test/fixtures/decision-stack.js';
 import { configureServedVault, serveVaultEmulator } from './served-vault.js';
-import { msSince, percentile, round, summary } from './stats.js';
+import { msSince, percentile, round, summary, throughput } from './stats.js';
 
 const root = join(import.meta.dirname, '..');
 const E2E_REQUESTS = Number(process.env.BENCH_E2E_REQUESTS ?? 100);
@@ -42,22 +35,6 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const SCHEMA = 'orders';
 const GRANT_SQL = `GRANT SELECT ON ${SCHEMA}.* TO`;
 const quietLogger = (service: string) => new Logger({ serviceName: service, logLevel: 'ERROR' });
-
-/** Runs `task` `total` times, `concurrency` at a time; returns the wall time in ms. */
-async function throughput(
-  total: number,
-  concurrency: number,
-  task: (i: number) => Promise<void>,
-): Promise<number> {
-  let next = 0;
-  const start = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) await task(next++);
-    }),
-  );
-  return msSince(start);
-}
 
 async function main(): Promise<void> {
   const benchStart = process.hrtime.bigint();
@@ -92,28 +69,11 @@ async function main(): Promise<void> {
       const command = submittedBy({ slackId: PEOPLE.alice.slackId, userName: 'alice' }, new Date());
       await topic.publish(command);
       await stack.settle();
-      const message = slack
-        .messagesIn(APPROVERS)
-        .find((m) => !m.ephemeral && m.text.includes(command.requestId));
-      const event = toLambdaEvent(
-        blockActions({
-          actions: [
-            {
-              action_id: 'request.approve',
-              value: command.requestId,
-              type: 'button',
-              action_ts: `${Date.now() / 1000}`,
-            },
-          ],
-          userId: PEOPLE.bob.slackId,
-          userName: 'bob',
-          teamId: TEAM,
-          channel: { id: APPROVERS },
-          message: { ts: message?.ts ?? '1.1' },
-          responseUrl: slack.newResponseUrl(),
-        }),
-        { signingSecret: stack.signingSecret },
-      );
+      const event = buttonClick(stack, {
+        slackId: PEOPLE.bob.slackId,
+        actionId: 'request.approve',
+        requestId: command.requestId,
+      });
       // The clock stops when Slack has the DM (the emulator's own notice, no polling in this thread).
       const start = process.hrtime.bigint();
       const delivered = slack

@@ -25,3 +25,19 @@ export function summary(values: number[]) {
     max: round(Math.max(...values)),
   };
 }
+
+/** Runs `task` `total` times, `concurrency` at a time; returns the wall time in ms. */
+export async function throughput(
+  total: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<number> {
+  let next = 0;
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await task(next++);
+    }),
+  );
+  return msSince(start);
+}

@@ -3,14 +3,19 @@ import { type Connection, createConnection } from 'mysql2/promise';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { runCli } from '../../bin/cli.js';
-import { blockActions } from '../../local/slack/signed-request.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { scheduleName } from '../../shared/adapters/scheduler/eventbridge-expiry-scheduler.js';
 import type { AccessRequest } from '../../shared/domain/access-request.js';
 import { grantExpireCommand, type TopicCommand } from '../../shared/messages/commands.js';
 import type { WrappedConnection } from '../../shared/ports/credential-broker.js';
 import { capturingLogger } from '../fixtures/capturing-logger.js';
-import { APPROVERS, decisionPeople, decisionStack, submittedBy, TEAM } from '../fixtures/decision-stack.js';
+import {
+  APPROVERS,
+  buttonClick,
+  decisionPeople,
+  decisionStack,
+  submittedBy,
+} from '../fixtures/decision-stack.js';
 
 /*
  * The end of a grant, on the real MariaDB through the real handlers: the expiry schedule the
@@ -75,23 +80,12 @@ async function grantedWithSession(): Promise<{
   });
   await stack.topic.publish(command);
   await settle();
-  const message = stack.slack
-    .messagesIn(APPROVERS)
-    .find((m) => !m.ephemeral && m.text.includes(command.requestId));
   const reply = await stack.ack(
-    stack.signed(
-      blockActions({
-        actions: [
-          { action_id: 'request.approve', value: command.requestId, type: 'button', action_ts: '1.1' },
-        ],
-        userId: PEOPLE.bob.slackId,
-        userName: 'bob',
-        teamId: TEAM,
-        channel: { id: APPROVERS },
-        message: { ts: message?.ts ?? '1.1' },
-        responseUrl: stack.slack.newResponseUrl(),
-      }),
-    ),
+    buttonClick(stack, {
+      slackId: PEOPLE.bob.slackId,
+      actionId: 'request.approve',
+      requestId: command.requestId,
+    }),
     {},
   );
   expect(reply.statusCode).toBe(200);
@@ -225,21 +219,9 @@ describe('expiry: the schedule', () => {
 
 /** `slackId` clicks Revoke (the DM's for the requester, the approvers' message's for others). */
 async function clickRevoke(slackId: string, requestId: string): Promise<void> {
-  const channel = slackId === PEOPLE.alice.slackId ? (stack.slack.dmChannelOf(slackId) ?? '') : APPROVERS;
+  const channelId = slackId === PEOPLE.alice.slackId ? (stack.slack.dmChannelOf(slackId) ?? '') : APPROVERS;
   const reply = await stack.ack(
-    stack.signed(
-      blockActions({
-        actions: [
-          { action_id: 'grant.revoke', value: requestId, type: 'button', action_ts: `${Math.random()}` },
-        ],
-        userId: slackId,
-        userName: 'someone',
-        teamId: TEAM,
-        channel: { id: channel },
-        message: { ts: '1.1' },
-        responseUrl: stack.slack.newResponseUrl(),
-      }),
-    ),
+    buttonClick(stack, { slackId, actionId: 'grant.revoke', requestId, channelId }),
     {},
   );
   expect(reply.statusCode).toBe(200);
@@ -399,23 +381,12 @@ describe('reconcile', () => {
     await settle();
     stack.vault.seal();
     stack.subscribeWorker(undefined, { redeliverOnError: 0 });
-    const message = stack.slack
-      .messagesIn(APPROVERS)
-      .find((m) => !m.ephemeral && m.text.includes(command.requestId));
     await stack.ack(
-      stack.signed(
-        blockActions({
-          actions: [
-            { action_id: 'request.approve', value: command.requestId, type: 'button', action_ts: '2.2' },
-          ],
-          userId: PEOPLE.bob.slackId,
-          userName: 'bob',
-          teamId: TEAM,
-          channel: { id: APPROVERS },
-          message: { ts: message?.ts ?? '1.1' },
-          responseUrl: stack.slack.newResponseUrl(),
-        }),
-      ),
+      buttonClick(stack, {
+        slackId: PEOPLE.bob.slackId,
+        actionId: 'request.approve',
+        requestId: command.requestId,
+      }),
       {},
     );
     await settle(1);

@@ -6,13 +6,18 @@ import { type Connection, createConnection } from 'mysql2/promise';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../../bin/cli.js';
 import { type ActiveDirectoryUser, DirectoryAdmin } from '../../local/active-directory.js';
-import { blockActions } from '../../local/slack/signed-request.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import type { AccessRequest } from '../../shared/domain/access-request.js';
 import type { WrappedConnection } from '../../shared/ports/credential-broker.js';
 import { capturingLogger } from '../fixtures/capturing-logger.js';
 import { holdToVaultSpec } from '../fixtures/vault-world.js';
-import { APPROVERS, decisionPeople, decisionStack, submittedBy, TEAM } from '../fixtures/decision-stack.js';
+import {
+  APPROVERS,
+  buttonClick,
+  decisionPeople,
+  decisionStack,
+  submittedBy,
+} from '../fixtures/decision-stack.js';
 
 /*
  * The grant end to end: the real handlers in the local stack, the Vault emulator configured by
@@ -105,20 +110,7 @@ async function pendingRequest(slackId = PEOPLE.alice.slackId): Promise<AccessReq
 
 /** A button in Slack, clicked: Approve on the approvers' message, or one on the DM. */
 async function click(slackId: string, actionId: string, requestId: string, channelId = APPROVERS) {
-  const reply = await stack.ack(
-    stack.signed(
-      blockActions({
-        actions: [{ action_id: actionId, value: requestId, type: 'button', action_ts: `${Math.random()}` }],
-        userId: slackId,
-        userName: 'someone',
-        teamId: TEAM,
-        channel: { id: channelId },
-        message: { ts: approversMessage(requestId)?.ts ?? '1.1' },
-        responseUrl: stack.slack.newResponseUrl(),
-      }),
-    ),
-    {},
-  );
+  const reply = await stack.ack(buttonClick(stack, { slackId, actionId, requestId, channelId }), {});
   expect(reply.statusCode).toBe(200);
 }
 
