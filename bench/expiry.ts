@@ -27,13 +27,12 @@ import { startMariaDb } from '../local/mariadb.js';
 import { type LocalStack, startLocalStack } from '../local/stack.js';
 import { DynamoDbRequestStore, requestItemOf } from '../shared/adapters/dynamodb/dynamodb-request-store.js';
 import { createRequestTable } from '../shared/adapters/dynamodb/request-table.js';
-import { VaultCredentialBroker } from '../shared/adapters/vault/vault-credential-broker.js';
 import type { AccessRequest } from '../shared/domain/access-request.js';
 import type { RequestState } from '../shared/domain/lifecycle.js';
 import { reconcile } from '../shared/use-cases/reconcile.js';
 import { accessRequest } from '../test/fixtures/access-request.js';
 import { decisionPeople, decisionStack, submittedBy, buttonClick } from '../test/fixtures/decision-stack.js';
-import { configureServedVault, serveVaultEmulator } from './served-vault.js';
+import { servedBroker, serveVaultEmulator } from './served-vault.js';
 import { msSince, percentile, round, summary, throughput } from './stats.js';
 
 const root = join(import.meta.dirname, '..');
@@ -119,21 +118,7 @@ async function main(): Promise<void> {
     let floorMs: number;
     let revokeMs: number;
     try {
-      const workerToken = await configureServedVault(served, db, stack.catalogPath);
-      const broker = new VaultCredentialBroker({
-        endpoint: served.url,
-        token: () => workerToken,
-        clock: { now: () => new Date() },
-      });
-      const grant = {
-        requestId: 'REQ-0K2M9Q7X',
-        account: 'bench',
-        database: 'orders',
-        level: 'read',
-        connection: { host: db.host, port: db.port, database: 'orders' },
-        ttlSeconds: 3600,
-        wrapTtlSeconds: 300,
-      };
+      const { broker, grant } = await servedBroker(served, db, stack.catalogPath);
       const leases: string[] = [];
       await throughput(
         REVOKES + 20,

@@ -21,10 +21,9 @@ import { createPool } from 'mysql2/promise';
 import { startActiveDirectory } from '../local/active-directory.js';
 import { startMariaDb } from '../local/mariadb.js';
 import { type LocalStack, startLocalStack } from '../local/stack.js';
-import { VaultCredentialBroker } from '../shared/adapters/vault/vault-credential-broker.js';
 import { openSlotKeyOf } from '../shared/use-cases/submit-request.js';
 import { decisionPeople, decisionStack, submittedBy, buttonClick } from '../test/fixtures/decision-stack.js';
-import { configureServedVault, serveVaultEmulator } from './served-vault.js';
+import { servedBroker, serveVaultEmulator } from './served-vault.js';
 import { msSince, percentile, round, summary, throughput } from './stats.js';
 
 const root = join(import.meta.dirname, '..');
@@ -105,21 +104,7 @@ async function main(): Promise<void> {
     let floorMs: number;
     let mintMs: number;
     try {
-      const workerToken = await configureServedVault(served, db, stack.catalogPath);
-      const broker = new VaultCredentialBroker({
-        endpoint: served.url,
-        token: () => workerToken,
-        clock: { now: () => new Date() },
-      });
-      const grant = {
-        requestId: 'REQ-0K2M9Q7X',
-        account: 'bench',
-        database: 'orders',
-        level: 'read',
-        connection: { host: db.host, port: db.port, database: SCHEMA },
-        ttlSeconds: 3600,
-        wrapTtlSeconds: 300,
-      };
+      const { broker, grant } = await servedBroker(served, db, stack.catalogPath);
       // Warm both paths (pools, JIT) before either is timed; then alternate, so neither gets the
       // quieter moment of the machine.
       await throughput(40, CONCURRENCY, async () => void (await broker.mint(grant)));

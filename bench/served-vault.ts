@@ -6,6 +6,8 @@ import { vaultCall } from '../bin/vault-http.js';
 import { applyVaultSync, planVaultSync, suggestedTemplate, WORKER_POLICY } from '../bin/vault-sync.js';
 import type { MariaDbConnection } from '../local/mariadb.js';
 import { loadCatalogFile } from '../shared/config/load-catalog.js';
+import { VaultCredentialBroker } from '../shared/adapters/vault/vault-credential-broker.js';
+import type { GrantSpec } from '../shared/ports/credential-broker.js';
 
 const root = join(import.meta.dirname, '..');
 
@@ -61,4 +63,28 @@ export async function configureServedVault(
     body: { policies: [WORKER_POLICY], ttl: '1h' },
   });
   return (created.body?.auth as { client_token: string }).client_token;
+}
+
+/** The worker's broker on the served Vault, and a grant of the catalog's orders/read to mint. */
+export async function servedBroker(
+  served: ServedVault,
+  db: MariaDbConnection,
+  catalogPath: string,
+): Promise<{ broker: VaultCredentialBroker; grant: GrantSpec }> {
+  const workerToken = await configureServedVault(served, db, catalogPath);
+  const broker = new VaultCredentialBroker({
+    endpoint: served.url,
+    token: () => workerToken,
+    clock: { now: () => new Date() },
+  });
+  const grant: GrantSpec = {
+    requestId: 'REQ-0K2M9Q7X',
+    account: 'bench',
+    database: 'orders',
+    level: 'read',
+    connection: { host: db.host, port: db.port, database: 'orders' },
+    ttlSeconds: 3600,
+    wrapTtlSeconds: 300,
+  };
+  return { broker, grant };
 }
