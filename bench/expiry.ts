@@ -30,6 +30,9 @@ import { createRequestTable } from '../shared/adapters/dynamodb/request-table.js
 import type { AccessRequest } from '../shared/domain/access-request.js';
 import type { RequestState } from '../shared/domain/lifecycle.js';
 import { reconcile } from '../shared/use-cases/reconcile.js';
+import { loadCatalogFile } from '../shared/config/load-catalog.js';
+import { InProcessScheduler } from '../local/in-process-scheduler.js';
+import { FakeDirectory, RecordingNotifier, RecordingTicketTracker } from '../test/fakes/recording-ports.js';
 import { accessRequest } from '../test/fixtures/access-request.js';
 import { decisionPeople, decisionStack, submittedBy, buttonClick } from '../test/fixtures/decision-stack.js';
 import { servedBroker, serveVaultEmulator } from './served-vault.js';
@@ -198,14 +201,9 @@ async function main(): Promise<void> {
       tableName: table,
       clock: { now: () => new Date() },
     });
-    const quiet = {
-      notify: async () => undefined,
-      announce: async () => ({ channelId: 'C0', ts: '1.1' }),
-      refreshAnnouncement: async () => 'updated' as const,
-    };
     const reconcileStart = process.hrtime.bigint();
     const report = await reconcile({
-      catalog: (await import('../shared/config/load-catalog.js')).loadCatalogFile(stack.catalogPath),
+      catalog: loadCatalogFile(stack.catalogPath),
       store: seededStore,
       clock: { now: () => new Date() },
       // Leases that never existed: Vault's revoke of an unknown lease is a 204, as for one already gone.
@@ -214,18 +212,15 @@ async function main(): Promise<void> {
         revoke: () => Promise.resolve(),
         lookup: () => Promise.resolve(undefined),
       },
-      scheduler: { schedule: () => Promise.resolve(), cancel: () => Promise.resolve() },
-      notifier: quiet,
-      tickets: {
-        findByRequestId: async () => undefined,
-        create: () => Promise.reject(new Error('no')),
-        read: async () => undefined,
-        moveTo: async () => 'moved' as const,
-        comment: async () => undefined,
-        accountEmail: async () => undefined,
-        selfAccountId: async () => 'bench',
-      },
-      directory: { findUser: async () => undefined, firstGroupOf: async () => undefined } as never,
+      // Slack, Jira, the directory and the schedules as the unit tests fake them: the run is timed
+      // on the store and the use cases, not on emulators.
+      scheduler: new InProcessScheduler({
+        clock: { now: () => new Date() },
+        publish: () => Promise.resolve(),
+      }),
+      notifier: new RecordingNotifier(),
+      tickets: new RecordingTicketTracker(),
+      directory: new FakeDirectory(),
       lookupAttribute: 'mail',
       invocationId: 'bench',
     });

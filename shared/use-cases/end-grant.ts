@@ -43,11 +43,10 @@ const MAX_ROUNDS = 5;
  */
 export async function endGrant(deps: EndGrantDeps, end: EndOfGrant): Promise<EndOutcome> {
   let request = await deps.store.get(end.requestId);
-  // Set when a concurrent delivery ended it first: that one tells everyone, this one must not.
-  let lostRace = false;
   for (let round = 0; request && round < MAX_ROUNDS; round++) {
     if (request.state === 'EXPIRED' || request.state === 'REVOKED') {
-      return { kind: 'ended', request: lostRace ? request : await completeEndNotes(deps, request) };
+      // A concurrent delivery that ended it first holds the telling lease; completeEndNotes leaves it.
+      return { kind: 'ended', request: await completeEndNotes(deps, request) };
     }
     if (request.state !== 'GRANTED' || !request.grant) return { kind: 'not_granted', state: request.state };
     if (
@@ -85,7 +84,6 @@ export async function endGrant(deps: EndGrantDeps, end: EndOfGrant): Promise<End
     } catch (error) {
       if (error instanceof StaleStateError && error.current) {
         request = error.current;
-        lostRace = true;
         continue;
       }
       throw error;

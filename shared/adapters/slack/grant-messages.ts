@@ -6,7 +6,7 @@ import { explainGrantFailure } from '../../domain/refusals.js';
 import { ACTION_IDS } from './action-ids.js';
 import { SLASH_COMMAND } from './intake-messages.js';
 import { escapeMrkdwn } from './mrkdwn.js';
-import { type ChatMessage, context, link, section, slackDate, what } from './request-messages.js';
+import { button, type ChatMessage, context, link, section, slackDate, what } from './request-messages.js';
 
 /** The command requesters install (package.json `bin`); the DM tells them to type exactly this. */
 export const CLI_COMMAND = 'jit-access';
@@ -54,19 +54,8 @@ export function grantReadyDm(request: AccessRequest, catalog: Catalog, delivery:
         type: 'actions',
         block_id: `grant:${request.requestId}`,
         elements: [
-          {
-            type: 'button',
-            action_id: ACTION_IDS.reissue,
-            text: { type: 'plain_text', text: 'Get a fresh token' },
-            value: request.requestId,
-          },
-          {
-            type: 'button',
-            action_id: ACTION_IDS.revoke,
-            style: 'danger',
-            text: { type: 'plain_text', text: 'Done: revoke now' },
-            value: request.requestId,
-          },
+          button(ACTION_IDS.reissue, 'Get a fresh token', request.requestId),
+          button(ACTION_IDS.revoke, 'Done: revoke now', request.requestId, 'danger'),
         ],
       },
       context(

@@ -27,6 +27,14 @@ export const context = (markdown: string) => ({
   type: 'context',
   elements: [{ type: 'mrkdwn', text: markdown }],
 });
+/** A Block Kit button whose value is the request id it acts on. */
+export const button = (actionId: string, label: string, requestId: string, style?: 'primary' | 'danger') => ({
+  type: 'button',
+  action_id: actionId,
+  ...(style ? { style } : {}),
+  text: { type: 'plain_text', text: label },
+  value: requestId,
+});
 export const link = (url: string, label: string) => `<${url}|${escapeMrkdwn(label)}>`;
 
 export function what(request: AccessRequest, catalog: Catalog): string {
@@ -80,15 +88,7 @@ export function approvalRequestMessage(request: AccessRequest, catalog: Catalog)
           {
             type: 'actions',
             block_id: `grant:${request.requestId}`,
-            elements: [
-              {
-                type: 'button',
-                action_id: ACTION_IDS.revoke,
-                style: 'danger',
-                text: { type: 'plain_text', text: 'Revoke' },
-                value: request.requestId,
-              },
-            ],
+            elements: [button(ACTION_IDS.revoke, 'Revoke', request.requestId, 'danger')],
           },
         ]
       : [];
@@ -98,20 +98,8 @@ export function approvalRequestMessage(request: AccessRequest, catalog: Catalog)
           type: 'actions',
           block_id: `decision:${request.requestId}`,
           elements: [
-            {
-              type: 'button',
-              action_id: ACTION_IDS.approve,
-              style: 'primary',
-              text: { type: 'plain_text', text: 'Approve' },
-              value: request.requestId,
-            },
-            {
-              type: 'button',
-              action_id: ACTION_IDS.deny,
-              style: 'danger',
-              text: { type: 'plain_text', text: 'Deny' },
-              value: request.requestId,
-            },
+            button(ACTION_IDS.approve, 'Approve', request.requestId, 'primary'),
+            button(ACTION_IDS.deny, 'Deny', request.requestId, 'danger'),
           ],
         },
       ]
