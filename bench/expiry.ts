@@ -211,6 +211,8 @@ async function main(): Promise<void> {
         mint: () => Promise.reject(new Error('not minting')),
         revoke: () => Promise.resolve(),
         lookup: () => Promise.resolve(undefined),
+        extend: () => Promise.reject(new Error('not extending')),
+        listLeases: () => Promise.resolve([]),
       },
       // Slack, Jira, the directory and the schedules as the unit tests fake them: the run is timed
       // on the store and the use cases, not on emulators.

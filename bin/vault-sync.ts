@@ -89,7 +89,8 @@ export function desiredVaultState(catalog: Catalog, options: SyncOptions = {}): 
           creation_statements: creationStatements(spec.grants),
           revocation_statements: FLAVORS[entry.flavor].revocationStatements,
           default_ttl: spec.defaultDuration.minutes * 60,
-          max_ttl: spec.maxDuration.minutes * 60,
+          // An approved extension renews the lease past maxDuration, up to the level's ceiling.
+          max_ttl: (spec.maxDuration.minutes + (spec.maxExtension?.minutes ?? 0)) * 60,
         },
       });
       desired.push({
@@ -114,10 +115,17 @@ export function desiredVaultState(catalog: Catalog, options: SyncOptions = {}): 
   const workerRules: PolicyRule[] = [
     { path: `auth/token/create/${tokenRole}`, capabilities: ['update'] },
     { path: 'auth/token/revoke-accessor', capabilities: ['update'] },
+    // An approved extension renews the requester's token with its lease (the lease dies with it).
+    { path: 'auth/token/renew-accessor', capabilities: ['update'] },
     { path: 'sys/wrapping/wrap', capabilities: ['update'] },
     { path: 'sys/leases/lookup', capabilities: ['update'] },
     { path: 'sys/leases/renew', capabilities: ['update'] },
     { path: 'sys/leases/revoke', capabilities: ['update'] },
+    // The orphan sweep lists the leases under the catalog's roles; Vault wants sudo for that list.
+    ...levelRoles.map((role) => ({
+      path: `sys/leases/lookup/database/creds/${role}/`,
+      capabilities: ['list', 'sudo'],
+    })),
   ];
   const workerPolicy = options.workerPolicy ?? WORKER_POLICY;
   desired.push({

@@ -165,6 +165,11 @@ const accessLevel = z
     approverGroups: groupList('approve this level').describe(
       'AD groups (DNs) whose members, also through nested groups, may approve',
     ),
+    maxExtension: durationField(MAX_ACCESS_DURATION, '24h')
+      .optional()
+      .describe(
+        'How much time, in total, a grant of this level may be extended by (each extension approved like the request); no extensions when not given',
+      ),
     approvalsRequired: z
       .int({ error: 'must be a whole number' })
       .min(1, { error: 'must be at least 1' })
@@ -179,6 +184,16 @@ const accessLevel = z
         code: 'custom',
         path: ['defaultDuration'],
         message: `${formatDuration(level.defaultDuration)} is longer than maxDuration ${formatDuration(level.maxDuration)}`,
+      });
+    }
+    if (
+      level.maxExtension &&
+      level.maxDuration.minutes + level.maxExtension.minutes > MAX_ACCESS_DURATION.minutes
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxExtension'],
+        message: `maxDuration ${formatDuration(level.maxDuration)} plus maxExtension ${formatDuration(level.maxExtension)} exceeds the 24h ceiling on one grant; shorten one of them`,
       });
     }
   });

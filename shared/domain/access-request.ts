@@ -131,6 +131,47 @@ export interface Revocation {
   readonly telling?: { readonly owner: string; readonly until: string };
 }
 
+/**
+ * One request for more time on a live grant: decided by the level's approvers, as many as the
+ * level needs, while the grant runs on. Approved, it moves the end (Vault's lease and token, the
+ * schedule); denied, or never decided before the grant ends, it changes nothing.
+ */
+export interface Extension {
+  /** 1, 2, 3…: which extension of this grant; its buttons carry it, so a stale click is refused. */
+  readonly number: number;
+  /** The `grant.extend` command that asked for it: a redelivery finds it here. */
+  readonly commandId: string;
+  readonly status: 'pending' | 'approved' | 'denied';
+  readonly minutes: number;
+  readonly reason: string;
+  readonly askedAt: string;
+  /** The grant's end when it was asked, and the end it asks for. */
+  readonly fromExpiresAt: string;
+  readonly toExpiresAt: string;
+  readonly approvals: readonly Approval[];
+  /** Who approved it last (the approval that made it) or denied it. */
+  readonly decision?: {
+    readonly account: string;
+    readonly actorId: string;
+    readonly channel: 'slack' | 'jira';
+    readonly reason?: string;
+    readonly at: string;
+  };
+  /** Where the approvers were asked. */
+  readonly approversMessage?: { readonly channelId: string; readonly ts: string };
+  /** Which of its effects are done, so a redelivery finishes the others only. */
+  readonly done?: {
+    readonly announced?: boolean;
+    readonly askNoted?: boolean;
+    readonly askTold?: boolean;
+    readonly renewed?: boolean;
+    readonly scheduled?: boolean;
+    readonly requester?: boolean;
+    readonly approversMessage?: boolean;
+    readonly ticket?: boolean;
+  };
+}
+
 /** Transient failures of the grant so far, so retries end in FAILED rather than going on forever. */
 export interface GrantAttempts {
   readonly count: number;
@@ -188,4 +229,6 @@ export interface AccessRequest {
   readonly grantAttempts?: GrantAttempts;
   readonly failure?: GrantFailure;
   readonly revocation?: Revocation;
+  /** Extensions asked for, oldest first; the last one is the current one. */
+  readonly extensions?: readonly Extension[];
 }

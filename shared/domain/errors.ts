@@ -25,6 +25,12 @@ export class DurationError extends DomainError {
   }
 }
 
+/** Events whose name does not read as a verb in "may … a request". */
+const EVENT_PHRASES: Partial<Record<LifecycleEvent, string>> = {
+  ask_extension: 'ask to extend',
+  deny_extension: 'deny the extension of',
+};
+
 export class ActorNotAllowedError extends DomainError {
   readonly code = 'lifecycle.actor_not_allowed';
 
@@ -33,7 +39,9 @@ export class ActorNotAllowedError extends DomainError {
     readonly role: ActorRole,
     readonly allowed: readonly ActorRole[],
   ) {
-    super(`only ${allowed.join(' or ')} may ${event.replace('_', ' ')} a request, not the ${role}`);
+    super(
+      `only ${allowed.join(' or ')} may ${EVENT_PHRASES[event] ?? event.replace('_', ' ')} a request, not the ${role}`,
+    );
   }
 }
 

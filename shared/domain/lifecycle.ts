@@ -34,6 +34,9 @@ export const LIFECYCLE_EVENTS = [
   'fail',
   'expire',
   'revoke',
+  'ask_extension',
+  'extend',
+  'deny_extension',
 ] as const;
 export type LifecycleEvent = (typeof LIFECYCLE_EVENTS)[number];
 
@@ -60,12 +63,20 @@ export const TRANSITIONS: readonly Transition[] = [
   { event: 'expire', from: 'GRANTED', to: 'EXPIRED', actors: ['system'] },
   // The requester may hand access back early; an approver may pull it during an incident.
   { event: 'revoke', from: 'GRANTED', to: 'REVOKED', actors: ['requester', 'approver'] },
+  /*
+   * Extending a live grant never leaves GRANTED: the current grant runs on, untouched, while the
+   * approvers decide, and ends at its old time unless they approve. The request's `extensions`
+   * say which one is pending; the store's version condition keeps one decision per extension.
+   */
+  { event: 'ask_extension', from: 'GRANTED', to: 'GRANTED', actors: ['requester'] },
+  { event: 'extend', from: 'GRANTED', to: 'GRANTED', actors: ['approver'] },
+  { event: 'deny_extension', from: 'GRANTED', to: 'GRANTED', actors: ['approver'] },
 ];
 
 const BY_EVENT = new Map(TRANSITIONS.map((t) => [t.event, t]));
 
 export const TERMINAL_STATES: readonly RequestState[] = REQUEST_STATES.filter(
-  (state) => !TRANSITIONS.some((t) => t.from === state),
+  (state) => !TRANSITIONS.some((t) => t.from === state && t.to !== state),
 );
 
 export function isTerminal(state: RequestState): boolean {

@@ -41,20 +41,31 @@ export interface WrappedConnection {
 
 export interface LeaseState {
   readonly leaseId: string;
+  readonly issuedAt: string;
   readonly expiresAt: string;
   /** Vault gave up revoking it on its own (after its retries): jit-access must keep trying. */
   readonly revokeError?: string;
 }
 
+/** What identifies a minted credential to renew it: its lease, and the token the lease dies with. */
+export interface CredentialHandle {
+  readonly leaseId: string;
+  readonly tokenAccessor: string;
+}
+
 /**
  * Temporary database credentials. `mint` creates one per call (the use case makes sure a grant
  * mints once); `revoke` ends a lease and treats one already gone as done; `lookup` says whether a
- * lease still exists.
+ * lease still exists; `extend` makes a live credential last `ttlSeconds` from now (an approved
+ * extension) and says when it really ends, which the level's ceiling may make sooner; `listLeases`
+ * names every lease under a level, for the sweep of leases no grant knows.
  */
 export interface CredentialBroker {
   mint(grant: GrantSpec): Promise<MintedCredential>;
   revoke(leaseId: string): Promise<void>;
   lookup(leaseId: string): Promise<LeaseState | undefined>;
+  extend(credential: CredentialHandle, ttlSeconds: number): Promise<{ readonly expiresAt: string }>;
+  listLeases(database: string, level: string): Promise<readonly string[]>;
 }
 
 export class CredentialBrokerError extends Error {

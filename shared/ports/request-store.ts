@@ -21,6 +21,7 @@ export type RequestChanges = Partial<
     | 'grantAttempts'
     | 'failure'
     | 'revocation'
+    | 'extensions'
   >
 >;
 

@@ -17,6 +17,8 @@ export interface CredentialBrokerContractSubject {
   /** Whether the database has this user, and whether the password logs in and reads. */
   userExists(username: string): Promise<boolean>;
   canRead(connection: WrappedConnection): Promise<boolean>;
+  /** The longest a lease of the subject's level may live from its issue (Vault's role max_ttl). */
+  readonly maxTtlSeconds: number;
   /** A lease id of this backend's form that it never issued. */
   readonly neverIssuedLease: string;
   /** Makes the broker's backend unreachable, then reachable again. */
@@ -62,6 +64,39 @@ export function credentialBrokerContract(
         );
       },
     );
+
+    it('extends a live credential: its lease (and the token it dies with) last the new time', async () => {
+      const subject = await setup();
+      const minted = await subject.broker.mint(subject.grant({ ttlSeconds: 3600 }));
+      const before = Date.now();
+      const extended = await subject.broker.extend(minted, 2 * 3600);
+      expect(Math.abs(Date.parse(extended.expiresAt) - (before + 2 * 3600_000))).toBeLessThan(5_000);
+      const lease = await subject.broker.lookup(minted.leaseId);
+      expect(Math.abs(Date.parse(lease?.expiresAt ?? '') - Date.parse(extended.expiresAt))).toBeLessThan(
+        2_000,
+      );
+      expect(await subject.userExists(minted.username)).toBe(true);
+    });
+
+    it("stops an extension at the level's ceiling, and says the real end", async () => {
+      const subject = await setup();
+      const minted = await subject.broker.mint(subject.grant({ ttlSeconds: 3600 }));
+      const extended = await subject.broker.extend(minted, 30 * 3600);
+      const lease = await subject.broker.lookup(minted.leaseId);
+      const ceiling = Date.parse(lease?.issuedAt ?? '') + subject.maxTtlSeconds * 1000;
+      expect(Math.abs(Date.parse(extended.expiresAt) - ceiling)).toBeLessThan(2_000);
+    });
+
+    it('lists the leases under a level, and no longer those revoked', async () => {
+      const subject = await setup();
+      const grant = subject.grant();
+      const [kept, revoked] = [await subject.broker.mint(grant), await subject.broker.mint(grant)];
+      await subject.broker.revoke(revoked.leaseId);
+      const listed = await subject.broker.listLeases(grant.database, grant.level);
+      expect(listed).toContain(kept.leaseId);
+      expect(listed).not.toContain(revoked.leaseId);
+      expect(await subject.broker.listLeases(grant.database, 'unconfigured')).toEqual([]);
+    });
 
     it('mints a new user for each call: two mints, two users', async () => {
       const subject = await setup();

@@ -51,6 +51,7 @@ credentialBrokerContract('VaultCredentialBroker on the Vault emulator and the re
     wrapTtlSeconds: 300,
     ...overrides,
   }),
+  maxTtlSeconds: 4 * 3600,
   unwrap: async (wrappedToken) => {
     const opened = await vault({
       apiVersion: 'v1',

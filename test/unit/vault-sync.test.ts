@@ -24,7 +24,7 @@ describe('desiredVaultState', () => {
     }
   });
 
-  it("creates the user, then runs the level's grants; TTLs are the level's", () => {
+  it("creates the user, then runs the level's grants; TTLs are the level's, extensions included", () => {
     const role = byPath.get('database/roles/jit-orders-write');
     expect(role?.kind === 'database role' && role.fields).toMatchObject({
       db_name: 'orders-prod-mysql',
@@ -33,7 +33,8 @@ describe('desiredVaultState', () => {
         "GRANT SELECT, INSERT, UPDATE, DELETE ON orders.* TO '{{name}}'@'%'",
       ],
       default_ttl: 30 * 60,
-      max_ttl: 2 * 3600,
+      // maxDuration 2h plus maxExtension 1h: an approved extension may renew the lease that far.
+      max_ttl: 3 * 3600,
     });
   });
 
@@ -61,16 +62,27 @@ describe('desiredVaultState', () => {
     });
   });
 
-  it('gives the worker exactly the calls a grant and a revocation make', () => {
+  it('gives the worker exactly the calls a grant, an extension, a revocation and the sweep make', () => {
     const policy = byPath.get('sys/policies/acl/jit-access-worker');
-    expect(policy?.kind === 'policy' && parsePolicy(policy.text)?.map((rule) => rule.path)).toEqual([
+    const rules = policy?.kind === 'policy' ? (parsePolicy(policy.text) ?? []) : [];
+    expect(rules.map((rule) => rule.path)).toEqual([
       'auth/token/create/jit-access-requester',
       'auth/token/revoke-accessor',
+      'auth/token/renew-accessor',
       'sys/wrapping/wrap',
       'sys/leases/lookup',
       'sys/leases/renew',
       'sys/leases/revoke',
+      ...[...byPath.keys()]
+        .filter((path) => path.startsWith('database/roles/'))
+        .map((path) => `sys/leases/lookup/database/creds/${path.slice('database/roles/'.length)}/`),
     ]);
+    // Listing leases is a sudo path; the worker gets it under the catalog's roles only.
+    expect(
+      rules
+        .filter((rule) => rule.capabilities.includes('sudo'))
+        .every((rule) => rule.path.includes('/creds/jit-')),
+    ).toBe(true);
   });
 });
 

@@ -234,7 +234,8 @@ export class VaultEmulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const path = url.pathname.replace(/^\/v1\//, '').replace(/\/$/, '');
+    const requested = url.pathname.replace(/^\/v1\//, '');
+    const path = requested.replace(/\/$/, '');
     const method = (req.method ?? 'GET').toUpperCase();
     const headers = lowerCaseHeaders(req);
     const raw = await readBody(req);
@@ -250,7 +251,8 @@ export class VaultEmulator {
         }
         input = parsed as Record<string, unknown>;
       }
-      const reply = await this.route(method, path, input ?? {}, headers);
+      const list = ['1', 'true'].includes(url.searchParams.get('list') ?? '');
+      const reply = await this.route(method, path, input ?? {}, headers, list);
       status = reply.status;
       body = reply.body;
     } catch (error) {
@@ -266,7 +268,8 @@ export class VaultEmulator {
     }
     this.requests.push({
       method,
-      path,
+      // As asked: a list names its prefix with the trailing slash the API description has.
+      path: requested,
       ...(input ? { body: input } : {}),
       status,
       ...(body !== undefined ? { response: body } : {}),
@@ -283,6 +286,7 @@ export class VaultEmulator {
     path: string,
     input: Record<string, unknown>,
     headers: Record<string, string>,
+    list = false,
   ): Promise<{ status: number; body?: unknown }> {
     const write = method === 'POST' || method === 'PUT';
     // Needs no token: what the wrapping token is, before anyone spends it.
@@ -330,6 +334,16 @@ export class VaultEmulator {
       if (!target) throw new VaultHttpError(400, ['invalid accessor']);
       await this.revokeToken(target);
       return { status: 204 };
+    }
+    if (path === 'auth/token/renew-accessor' && write) {
+      this.authorize(caller, path, 'update');
+      return this.renewToken(input);
+    }
+    if ((m = match(/^sys\/leases\/lookup\/(.+)$/)) && (method === 'LIST' || (method === 'GET' && list))) {
+      // Listing leases is a sudo path in Vault (x-vault-sudo in its OpenAPI).
+      this.authorize(caller, `${path}/`, 'list');
+      if (!this.hasSudo(caller, `${path}/`)) throw new VaultHttpError(403, ['permission denied']);
+      return this.listLeases(`${m[1] ?? ''}/`);
     }
     if ((m = match(/^sys\/policies\/acl\/([^/]+)$/)) && (write || method === 'GET')) {
       this.authorize(caller, path, capability);
@@ -829,6 +843,29 @@ export class VaultEmulator {
     return this.reply({ ...data, data });
   }
 
+  /** LIST sys/leases/lookup/<prefix>/: the ids under the prefix, relative to it; 404 when none. */
+  private listLeases(prefix: string) {
+    const keys = [...this.leaseStore.keys()]
+      .filter((id) => id.startsWith(prefix))
+      .map((id) => id.slice(prefix.length))
+      .sort();
+    if (keys.length === 0) return { status: 404, body: { errors: [] } };
+    return this.reply({ data: { keys } });
+  }
+
+  /** Renews a token by its accessor, within the token role's explicit maximum. */
+  private renewToken(input: Record<string, unknown>) {
+    const token = [...this.tokens.values()].find((entry) => entry.accessor === input.accessor);
+    if (!token) throw new VaultHttpError(400, ['invalid accessor']);
+    if (!token.renewable) throw new VaultHttpError(400, ['lease is not renewable']);
+    const now = this.nowSeconds();
+    const wanted =
+      input.increment === undefined ? token.creationTtl : parseDuration(input.increment, 'increment');
+    const explicitMax = token.role ? (this.tokenRoles.get(token.role)?.explicitMaxTtl ?? 0) : 0;
+    token.expiresAt = explicitMax > 0 ? Math.min(now + wanted, token.issuedAt + explicitMax) : now + wanted;
+    return this.authReply(token, token.expiresAt - now);
+  }
+
   private leaseRenew(id: string, increment: unknown) {
     const lease = this.leaseStore.get(id);
     if (!lease) throw new VaultHttpError(400, ['lease not found']);
@@ -951,7 +988,7 @@ export class VaultEmulator {
   // ---- helpers ----------------------------------------------------------------------------------
 
   /** A login or token-create answer: the new token under `auth`. */
-  private authReply(entry: TokenEntry): { status: number; body: unknown } {
+  private authReply(entry: TokenEntry, leaseDuration = entry.creationTtl): { status: number; body: unknown } {
     return this.reply({
       auth: {
         client_token: entry.id,
@@ -959,7 +996,7 @@ export class VaultEmulator {
         policies: entry.policies,
         token_policies: entry.policies,
         metadata: entry.meta,
-        lease_duration: entry.creationTtl,
+        lease_duration: leaseDuration,
         renewable: entry.renewable,
         entity_id: '',
         token_type: 'service',

@@ -92,10 +92,19 @@ export function findVaultOperation(
   const verb = method.toUpperCase() === 'PUT' ? 'POST' : method.toUpperCase();
   let best: { operation: VaultOperationSpec; literals: number } | undefined;
   for (const operation of spec.operations) {
-    if (operation.method !== verb || operation.segments.length !== segments.length) continue;
+    if (operation.method !== verb) continue;
+    // A parameter at the end (a lease id, a prefix) takes the rest of the path, slashes and all,
+    // as Vault's own path patterns (`.+`) do.
+    const last = operation.segments.at(-1) ?? '';
+    const tail = /^\{\w+\}$/.test(last) && !last.endsWith('_mount_path}');
+    if (tail ? segments.length < operation.segments.length : operation.segments.length !== segments.length)
+      continue;
     let literals = 0;
     const fits = operation.segments.every((segment, index) => {
-      const actual = segments[index] ?? '';
+      const actual =
+        tail && index === operation.segments.length - 1
+          ? segments.slice(index).join('/')
+          : (segments[index] ?? '');
       const mount = /^\{(\w+)_mount_path\}$/.exec(segment)?.[1];
       if (mount) return actual === mount;
       if (/^\{\w+\}$/.test(segment)) return actual !== '';

@@ -19,6 +19,7 @@ export const CHANGE_FIELDS: Record<keyof RequestChanges, true> = {
   grantAttempts: true,
   failure: true,
   revocation: true,
+  extensions: true,
 };
 export const CHANGE_KEYS = Object.keys(CHANGE_FIELDS) as (keyof RequestChanges)[];
 

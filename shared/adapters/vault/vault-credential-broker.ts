@@ -3,6 +3,7 @@ import {
   BrokerRejectedError,
   BrokerUnavailableError,
   type CredentialBroker,
+  type CredentialHandle,
   type GrantSpec,
   type LeaseState,
   type MintedCredential,
@@ -126,12 +127,42 @@ export class VaultCredentialBroker implements CredentialBroker {
       (status, said) => status === 400 && said === 'invalid lease',
     );
     if (result === MISSING) return undefined;
-    const data = result.data as { expire_time: string; revoke_error?: string };
+    const data = result.data as { issue_time: string; expire_time: string; revoke_error?: string };
     return {
       leaseId,
+      issuedAt: data.issue_time,
       expiresAt: data.expire_time,
       ...(data.revoke_error ? { revokeError: data.revoke_error } : {}),
     };
+  }
+
+  async extend(credential: CredentialHandle, ttlSeconds: number): Promise<{ expiresAt: string }> {
+    const worker = await this.client();
+    const increment = `${ttlSeconds}s`;
+    // The token first: the lease dies with its token, so a longer lease alone would not last.
+    const token = await this.call("renew the requester's token", () =>
+      worker.write('auth/token/renew-accessor', { accessor: credential.tokenAccessor, increment }),
+    );
+    const lease = await this.call('renew the lease', () =>
+      worker.write('sys/leases/renew', { lease_id: credential.leaseId, increment }),
+    );
+    // Vault caps both at their maximums (the level's max_ttl, the token role's): report the real end.
+    const seconds = Math.min(Number(lease.lease_duration), Number(token.auth?.lease_duration ?? Infinity));
+    return { expiresAt: new Date(this.options.clock.now().getTime() + seconds * 1000).toISOString() };
+  }
+
+  async listLeases(database: string, level: string): Promise<readonly string[]> {
+    const worker = await this.client();
+    const prefix = `database/creds/${vaultRoleName(database, level)}/`;
+    const result = await this.callOrMissing(
+      'list the leases',
+      () => worker.list(`sys/leases/lookup/${prefix}`),
+      // Vault answers a list with nothing under it with 404 and no errors.
+      (status) => status === 404,
+    );
+    if (result === MISSING) return [];
+    const keys = (result.data as { keys?: unknown } | null)?.keys;
+    return Array.isArray(keys) ? keys.map((key) => `${prefix}${String(key)}`) : [];
   }
 
   /** The worker's client, kept while its token stays the same (a new login makes a new one). */

@@ -25,6 +25,10 @@ const LEGAL: [RequestState, LifecycleEvent, RequestState, ActorRole[]][] = [
   ['APPROVED', 'fail', 'FAILED', ['system']],
   ['GRANTED', 'expire', 'EXPIRED', ['system']],
   ['GRANTED', 'revoke', 'REVOKED', ['requester', 'approver']],
+  // An extension is decided while the grant goes on: GRANTED stays GRANTED whatever the outcome.
+  ['GRANTED', 'ask_extension', 'GRANTED', ['requester']],
+  ['GRANTED', 'extend', 'GRANTED', ['approver']],
+  ['GRANTED', 'deny_extension', 'GRANTED', ['approver']],
 ];
 
 const allowed = new Map(LEGAL.map(([, event, , actors]) => [event, actors]));
@@ -62,6 +66,8 @@ describe('request lifecycle', () => {
     ['approve', 'requester', 'only approver may approve a request, not the requester'],
     ['time_out', 'approver', 'only system may time out a request, not the approver'],
     ['revoke', 'system', 'only requester or approver may revoke a request, not the system'],
+    ['extend', 'requester', 'only approver may extend a request, not the requester'],
+    ['ask_extension', 'approver', 'only requester may ask to extend a request, not the approver'],
   ] as const)('explains %s by the %s', (event, actor, message) => {
     expect(() => transitionBy(event, actor)).toThrow(message);
   });
