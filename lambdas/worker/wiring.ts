@@ -191,6 +191,7 @@ export function createWorkerHandler(
         metrics.addMetric('RevocationsPending', MetricUnit.Count, report.revocationsPending);
         metrics.addMetric('GrantsEndedByReconcile', MetricUnit.Count, report.expired);
         metrics.addMetric('RequestsTimedOut', MetricUnit.Count, report.timedOut);
+        metrics.addMetric('OrphansSwept', MetricUnit.Count, report.orphansSwept);
         metrics.publishStoredMetrics();
         return report;
       },

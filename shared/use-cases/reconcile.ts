@@ -1,5 +1,6 @@
 import type { AccessRequest, AuditActor } from '../domain/access-request.js';
 import type { Reconcile } from '../messages/commands.js';
+import { CredentialBrokerError } from '../ports/credential-broker.js';
 import { StaleStateError } from '../ports/request-store.js';
 import { completeDecisionEffects } from './decision-effects.js';
 import { type EndGrantDeps, endGrant } from './end-grant.js';
@@ -17,6 +18,12 @@ export interface ReconcileReport {
   readonly timedOut: number;
   /** Approved requests whose grant had stalled, granted (or failed) now. */
   readonly regranted: number;
+  /** Vault leases under the catalog's roles that no grant knew, revoked now (what an alarm watches). */
+  readonly orphansSwept: number;
+  /** Their lease ids: the log line of the run is their record, as no request owns them. */
+  readonly orphanLeases: readonly string[];
+  /** Levels whose leases could not be listed (Vault down): swept on a later run. */
+  readonly sweepFailures: number;
   /** Whether a category had more due than one run takes: the next run goes on. */
   readonly truncated: boolean;
 }
@@ -29,8 +36,8 @@ const SYSTEM: AuditActor = { kind: 'system', id: 'reconcile' };
 
 /**
  * The periodic guard behind the schedule and Vault's TTL: ends grants past their end (and retries
- * pending revocations with backoff), times out requests nobody decided, and finishes approvals
- * whose grant stalled. Idempotent: every step is one of the use cases' own conditional paths.
+ * pending revocations with backoff), times out requests nobody decided, finishes approvals
+ * whose grant stalled, and revokes Vault leases no grant knows. Idempotent: every step is one of the use cases' own conditional paths.
  */
 export async function reconcile(deps: ReconcileDeps, _command?: Reconcile): Promise<ReconcileReport> {
   const now = deps.clock.now().getTime();
@@ -40,9 +47,11 @@ export async function reconcile(deps: ReconcileDeps, _command?: Reconcile): Prom
    * whole: live grants are few (hundreds) however many requests are stored, and a due one must not
    * hide behind the first page. Waiting and approved requests are read up to a cap, oldest first.
    */
+  const listings = new Map<AccessRequest['state'], AccessRequest[]>();
   const batch = async (state: AccessRequest['state'], due: (r: AccessRequest) => boolean) => {
     const cap = state === 'GRANTED' ? undefined : RECONCILE_BATCH * 10;
     const listed = await deps.store.listByState(state, cap);
+    listings.set(state, listed);
     const found = listed.filter(due);
     if (found.length > RECONCILE_BATCH || (cap !== undefined && listed.length === cap)) truncated = true;
     return found.slice(0, RECONCILE_BATCH);
@@ -77,7 +86,61 @@ export async function reconcile(deps: ReconcileDeps, _command?: Reconcile): Prom
     const outcome = await grantAccess(deps, request.requestId).catch(() => undefined);
     if (outcome?.kind === 'granted' || outcome?.kind === 'failed') regranted += 1;
   }
-  return { expired, revocationsPending, timedOut, regranted, truncated };
+
+  // Listed before this run changed anything: a grant that ended meanwhile only makes a lease
+  // look known for one more run, never the other way round.
+  const known = new Set(
+    [...(listings.get('GRANTED') ?? []), ...(listings.get('APPROVED') ?? [])].flatMap((request) => [
+      ...(request.grant ? [request.grant.leaseId] : []),
+      ...(request.grant?.superseded ?? []).map((old) => old.leaseId),
+    ]),
+  );
+  const sweep = await sweepOrphans(deps, known, now);
+  if (sweep.truncated) truncated = true;
+  return {
+    expired,
+    revocationsPending,
+    timedOut,
+    regranted,
+    orphansSwept: sweep.swept.length,
+    orphanLeases: sweep.swept,
+    sweepFailures: sweep.failures,
+    truncated,
+  };
+}
+
+/**
+ * Leases Vault holds under the catalog's roles that no live grant knows: a grant whose record
+ * was lost, a mint whose store write never happened, a lease someone made by hand with the
+ * role. Revoked through Vault (the worker never holds a database admin connection), so the
+ * role's statements drop the user and end its sessions. A lease younger than a stalled grant
+ * may belong to a mint still in flight, so it is left for a later run.
+ */
+async function sweepOrphans(
+  deps: ReconcileDeps,
+  known: ReadonlySet<string>,
+  now: number,
+): Promise<{ swept: string[]; failures: number; truncated: boolean }> {
+  const swept: string[] = [];
+  let failures = 0;
+  for (const [database, entry] of Object.entries(deps.catalog.databases)) {
+    for (const level of Object.keys(entry.levels)) {
+      try {
+        for (const leaseId of await deps.broker.listLeases(database, level)) {
+          if (known.has(leaseId)) continue;
+          if (swept.length >= RECONCILE_BATCH) return { swept, failures, truncated: true };
+          const lease = await deps.broker.lookup(leaseId);
+          if (!lease || Date.parse(lease.issuedAt) + STALLED_GRANT_MS > now) continue;
+          await deps.broker.revoke(leaseId);
+          swept.push(leaseId);
+        }
+      } catch (error) {
+        if (!(error instanceof CredentialBrokerError)) throw error;
+        failures += 1;
+      }
+    }
+  }
+  return { swept, failures, truncated: false };
 }
 
 /**

@@ -7,6 +7,8 @@ import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { scheduleName } from '../../shared/adapters/scheduler/eventbridge-expiry-scheduler.js';
 import type { AccessRequest } from '../../shared/domain/access-request.js';
 import { grantExpireCommand, type TopicCommand } from '../../shared/messages/commands.js';
+import vault from 'node-vault';
+import { VaultCredentialBroker } from '../../shared/adapters/vault/vault-credential-broker.js';
 import type { WrappedConnection } from '../../shared/ports/credential-broker.js';
 import { capturingLogger } from '../fixtures/capturing-logger.js';
 import {
@@ -396,6 +398,61 @@ describe('reconcile', () => {
     await reconcileNow(1);
     expect((await store().get(command.requestId))?.state).toBe('GRANTED');
     expect(dmsTo(PEOPLE.alice.slackId).filter((m) => m.text.includes('is ready'))).toHaveLength(1);
+  });
+});
+
+describe('reconcile: the orphan sweep', () => {
+  it('a lease no request knows is revoked (user and session gone), counted and logged; a granted one stays', async () => {
+    const { request, creds: grantedCreds } = await grantedWithSession();
+    // A lease made with the level's role outside jit-access (or whose grant record was lost).
+    const outsider = new VaultCredentialBroker({
+      endpoint: stack.vault.url,
+      token: () => stack.vault.rootToken,
+      clock,
+    });
+    const orphan = await outsider.mint({
+      requestId: 'REQ-0RPHAN77',
+      account: 'mallory',
+      database: 'orders',
+      level: 'read',
+      connection: { host: db.host, port: db.port, database: SCHEMA },
+      ttlSeconds: 3600,
+      wrapTtlSeconds: 300,
+    });
+    const opened = (
+      await vault({ apiVersion: 'v1', endpoint: stack.vault.url, noCustomHTTPVerbs: true, token: '' }).unwrap(
+        {
+          token: orphan.wrappedToken,
+        },
+      )
+    ).data as WrappedConnection;
+    const session = await createConnection({
+      host: opened.host,
+      port: opened.port,
+      user: opened.username,
+      password: opened.password,
+    });
+    session.on('error', () => undefined);
+    const counted = vi.spyOn(metrics, 'addMetric');
+
+    // Young enough to be a mint still in flight: left alone.
+    await reconcileNow();
+    expect(await userExists(orphan.username)).toBe(true);
+    expect(counted).toHaveBeenCalledWith('OrphansSwept', 'Count', 0);
+
+    clockNow = new Date(clockNow.getTime() + 6 * 60_000);
+    await reconcileNow();
+    await expectGone(opened, session);
+    expect(stack.vault.leases().some((lease) => lease.id === orphan.leaseId)).toBe(false);
+    expect(counted).toHaveBeenCalledWith('OrphansSwept', 'Count', 1);
+    expect(logLines.join('\n')).toContain(orphan.leaseId);
+    // The live grant's lease is known: untouched.
+    expect(await userExists(grantedCreds.username)).toBe(true);
+    expect((await store().get(request.requestId))?.state).toBe('GRANTED');
+    await reconcileNow();
+    expect(
+      counted.mock.calls.filter(([name, , value]) => name === 'OrphansSwept' && value === 1),
+    ).toHaveLength(1);
   });
 });
 
