@@ -32,7 +32,12 @@ import type { RequestState } from '../shared/domain/lifecycle.js';
 import { reconcile } from '../shared/use-cases/reconcile.js';
 import { loadCatalogFile } from '../shared/config/load-catalog.js';
 import { InProcessScheduler } from '../local/in-process-scheduler.js';
-import { FakeDirectory, RecordingNotifier, RecordingTicketTracker } from '../test/fakes/recording-ports.js';
+import {
+  FakeChatIdentity,
+  FakeDirectory,
+  RecordingNotifier,
+  RecordingTicketTracker,
+} from '../test/fakes/recording-ports.js';
 import { accessRequest } from '../test/fixtures/access-request.js';
 import { decisionPeople, decisionStack, submittedBy, buttonClick } from '../test/fixtures/decision-stack.js';
 import { servedBroker, serveVaultEmulator } from './served-vault.js';
@@ -223,6 +228,7 @@ async function main(): Promise<void> {
       notifier: new RecordingNotifier(),
       tickets: new RecordingTicketTracker(),
       directory: new FakeDirectory(),
+      identity: new FakeChatIdentity(),
       lookupAttribute: 'mail',
       invocationId: 'bench',
     });

@@ -192,6 +192,7 @@ export function createWorkerHandler(
         metrics.addMetric('GrantsEndedByReconcile', MetricUnit.Count, report.expired);
         metrics.addMetric('RequestsTimedOut', MetricUnit.Count, report.timedOut);
         metrics.addMetric('OrphansSwept', MetricUnit.Count, report.orphansSwept);
+        metrics.addMetric('JiraDecisionsRecovered', MetricUnit.Count, report.decidedFromJira);
         metrics.publishStoredMetrics();
         return report;
       },

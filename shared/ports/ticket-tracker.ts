@@ -105,6 +105,13 @@ export interface TicketTracker {
   accountEmail(accountId: string): Promise<string | undefined>;
   /** The accountId jit-access itself acts as: its own changes come back as webhooks to ignore. */
   selfAccountId(): Promise<string>;
+  /**
+   * Keys of the project's tickets now in `status`, most recently changed first, at most `limit`:
+   * how reconcile finds a decision whose webhook never arrived (a plain JQL search on status).
+   */
+  keysInStatus(status: string, limit: number): Promise<readonly string[]>;
+  /** The ticket's last move into `status` (who, from where), from its changelog; undefined if none. */
+  lastMoveTo(issueIdOrKey: string, status: string): Promise<TicketStatusChange | undefined>;
 }
 
 export class TicketTrackerError extends Error {

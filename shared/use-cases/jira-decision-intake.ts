@@ -85,6 +85,7 @@ export async function intakeJiraStatusChange(
   }
 }
 
-function digest(value: string): string {
+/** A short stable digest of a delivery key: the command id every delivery of one change shares. */
+export function digest(value: string): string {
   return createHash('sha256').update(value).digest('hex').slice(0, 40);
 }

@@ -5,9 +5,12 @@ import { StaleStateError } from '../ports/request-store.js';
 import { completeDecisionEffects } from './decision-effects.js';
 import { type EndGrantDeps, endGrant } from './end-grant.js';
 import { type GrantDeps, grantAccess } from './grant-access.js';
+import { type DecideDeps, decideRequest } from './decide-request.js';
+import { digest } from './jira-decision-intake.js';
+import { COMMAND_VERSION } from '../messages/commands.js';
 import { openSlotKeyOf } from './submit-request.js';
 
-export type ReconcileDeps = GrantDeps & EndGrantDeps;
+export type ReconcileDeps = GrantDeps & EndGrantDeps & DecideDeps;
 
 /** What one run did, for the log and the metrics. */
 export interface ReconcileReport {
@@ -16,6 +19,8 @@ export interface ReconcileReport {
   /** Revocations that failed again and stay pending (what the alarm counts). */
   readonly revocationsPending: number;
   readonly timedOut: number;
+  /** Decisions taken in Jira whose webhook never arrived, taken now through the same checks. */
+  readonly decidedFromJira: number;
   /** Approved requests whose grant had stalled, granted (or failed) now. */
   readonly regranted: number;
   /** Vault leases under the catalog's roles that no grant knew, revoked now (what an alarm watches). */
@@ -75,6 +80,10 @@ export async function reconcile(deps: ReconcileDeps, _command?: Reconcile): Prom
     }
   }
 
+  // Before time-outs: a decision someone took in Jira counts, even if its webhook was lost.
+  const pending = await deps.store.listByState('PENDING_APPROVAL', RECONCILE_BATCH * 10);
+  const decidedFromJira = await recoverJiraDecisions(deps, pending);
+
   let timedOut = 0;
   const timeout = deps.catalog.global.decisionTimeout.minutes * 60_000;
   for (const request of await batch('PENDING_APPROVAL', (r) => Date.parse(r.createdAt) + timeout <= now)) {
@@ -101,12 +110,55 @@ export async function reconcile(deps: ReconcileDeps, _command?: Reconcile): Prom
     expired,
     revocationsPending,
     timedOut,
+    decidedFromJira,
     regranted,
     orphansSwept: sweep.swept.length,
     orphanLeases: sweep.swept,
     sweepFailures: sweep.failures,
     truncated,
   };
+}
+
+/**
+ * Tickets in the approved or denied status whose request jit-access still has pending: the
+ * webhook of that move was lost. Each becomes the `request.decided` the webhook would have made,
+ * from the ticket's changelog (who moved it, from where), and goes through decideRequest with
+ * every approver check; an approval goes on to the grant, as from the webhook.
+ */
+async function recoverJiraDecisions(deps: ReconcileDeps, pending: readonly AccessRequest[]): Promise<number> {
+  const byKey = new Map(
+    pending.flatMap((request) => (request.ticket ? [[request.ticket.key, request]] : [])),
+  );
+  if (byKey.size === 0) return 0;
+  const statuses = deps.catalog.global.jira.statuses;
+  let decided = 0;
+  for (const [status, decision] of [
+    [statuses.approved, 'approve'],
+    [statuses.denied, 'deny'],
+  ] as const) {
+    for (const key of await deps.tickets.keysInStatus(status, RECONCILE_BATCH)) {
+      const request = byKey.get(key);
+      if (!request) continue;
+      const move = await deps.tickets.lastMoveTo(key, status);
+      if (!move) continue;
+      const outcome = await decideRequest(deps, {
+        type: 'request.decided',
+        version: COMMAND_VERSION,
+        // The same for every run that finds this move: one decision, one refusal at most.
+        commandId: `reconcile:jira:${digest(move.deliveryKey)}`,
+        issuedAt: deps.clock.now().toISOString(),
+        requestId: request.requestId,
+        decision,
+        source: 'jira',
+        actor: { kind: 'jira', accountId: move.accountId },
+        jira: { issueKey: key, fromStatus: move.fromStatus, toStatus: status },
+      });
+      if (outcome.kind === 'approved') await grantAccess(deps, request.requestId);
+      if (outcome.kind === 'approved' || outcome.kind === 'denied' || outcome.kind === 'approval_recorded')
+        decided += 1;
+    }
+  }
+  return decided;
 }
 
 /**

@@ -258,6 +258,27 @@ export function ticketTrackerContract(
       });
     });
 
+    describe('keysInStatus and lastMoveTo', () => {
+      it('finds the tickets now in a status, and who last moved each there from where', async () => {
+        const subject = await setup();
+        const [moved, left] = [
+          await subject.tracker.create(contractRequest(freshRequestId())),
+          await subject.tracker.create(contractRequest(freshRequestId())),
+        ];
+        expect(await subject.tracker.moveTo(moved.key, subject.statuses.reachable)).toBe('moved');
+        await subject.settle?.();
+        const keys = await subject.tracker.keysInStatus(subject.statuses.reachable, 50);
+        expect(keys).toContain(moved.key);
+        expect(keys).not.toContain(left.key);
+        expect(await subject.tracker.lastMoveTo(moved.key, subject.statuses.reachable)).toMatchObject({
+          accountId: subject.accounts.self,
+          fromStatus: subject.statuses.initial,
+          toStatus: subject.statuses.reachable,
+        });
+        expect(await subject.tracker.lastMoveTo(left.key, subject.statuses.reachable)).toBeUndefined();
+      });
+    });
+
     describe('comment', () => {
       it('adds the note once, as a comment that says what happened and who did it', async () => {
         const subject = await setup();

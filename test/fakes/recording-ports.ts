@@ -14,6 +14,7 @@ import {
   type Ticket,
   type TicketNote,
   type TicketState,
+  type TicketStatusChange,
   type TicketTracker,
   TrackerRejectedError,
 } from '../../shared/ports/ticket-tracker.js';
@@ -101,6 +102,22 @@ export class RecordingTicketTracker implements TicketTracker {
     };
     this.tickets.push({ ...ticket, requestId: request.requestId, status: 'To Do' });
     return ticket;
+  }
+
+  async keysInStatus(status: string, limit: number): Promise<readonly string[]> {
+    return this.tickets
+      .filter((ticket) => ticket.status === status)
+      .map((ticket) => ticket.key)
+      .slice(0, limit);
+  }
+
+  /** Who moved each ticket into a status, as a test says (the fake keeps no changelog of its own). */
+  readonly movers = new Map<string, TicketStatusChange>();
+
+  async lastMoveTo(issueIdOrKey: string, status: string): Promise<TicketStatusChange | undefined> {
+    const found = this.find(issueIdOrKey);
+    const move = found && this.movers.get(found.key);
+    return move?.toStatus === status ? move : undefined;
   }
 
   async read(issueIdOrKey: string): Promise<TicketState | undefined> {

@@ -375,6 +375,45 @@ describe('reconcile', () => {
     expect((await store().get(again.requestId))?.state).toBe('PENDING_APPROVAL');
   });
 
+  it('a lost Jira webhook: reconcile finds the approved ticket and decides through the same checks', async () => {
+    const pendingRequest = async () => {
+      const command = submittedBy({ slackId: PEOPLE.alice.slackId, userName: 'alice' }, clockNow, {
+        target: { database: 'orders', level: 'read' },
+      });
+      await stack.topic.publish(command);
+      await settle();
+      return (await store().get(command.requestId)) as AccessRequest;
+    };
+    const request = await pendingRequest();
+    const key = request.ticket?.key ?? '';
+    stack.jira.loseNextWebhooks(1);
+    stack.jira.transitionAs(key, PEOPLE.bob.jiraId, 'Approve');
+    await stack.jira.flushWebhooks();
+    await settle();
+    expect((await store().get(request.requestId))?.state).toBe('PENDING_APPROVAL');
+
+    await reconcileNow();
+    const granted = (await store().get(request.requestId)) as AccessRequest;
+    expect(granted.state).toBe('GRANTED');
+    expect(granted.decision).toMatchObject({ outcome: 'approved', channel: 'jira', account: 'bob' });
+    expect(dmsTo(PEOPLE.alice.slackId).filter((m) => m.text.includes('is ready'))).toHaveLength(1);
+    await reconcileNow();
+    expect((await audit(request.requestId)).filter((a) => a === 'approve')).toHaveLength(1);
+    expect(dmsTo(PEOPLE.alice.slackId).filter((m) => m.text.includes('is ready'))).toHaveLength(1);
+
+    // The same checks as the webhook: dave approves nothing, and the ticket goes back.
+    await clickRevoke(PEOPLE.alice.slackId, granted.requestId);
+    await settle();
+    const other = await pendingRequest();
+    stack.jira.loseNextWebhooks(1);
+    stack.jira.transitionAs(other.ticket?.key ?? '', PEOPLE.dave.jiraId, 'Approve');
+    await stack.jira.flushWebhooks();
+    await reconcileNow();
+    expect((await store().get(other.requestId))?.state).toBe('PENDING_APPROVAL');
+    expect(await audit(other.requestId)).toContain('approve.refused');
+    expect(stack.jira.issue(other.ticket?.key ?? '')?.status).not.toBe('Approved');
+  });
+
   it('an approval whose grant stalled (its retries spent): reconcile grants it', async () => {
     const command = submittedBy({ slackId: PEOPLE.alice.slackId, userName: 'alice' }, clockNow, {
       target: { database: 'orders', level: 'read' },

@@ -370,6 +370,11 @@ export class JiraEmulator {
     return this.webhooks.unregister(id);
   }
 
+  /** The next `count` webhook events are never sent, as when Jira gives up on a delivery. */
+  loseNextWebhooks(count = 1): void {
+    this.webhooks.loseNext(count);
+  }
+
   /** Resolves once every queued/in-flight delivery (with its retries) has finished. In 'manual' mode it sends nothing pending. */
   flushWebhooks(): Promise<void> {
     return this.webhooks.flush();
@@ -514,6 +519,8 @@ export class JiraEmulator {
         return this.setProperty(param('issueIdOrKey'), param('propertyKey'), call.body, rawBody);
       case 'getComments':
         return this.getComments(param('issueIdOrKey'), call.query);
+      case 'getChangeLogs':
+        return this.getChangeLogs(param('issueIdOrKey'), call.query);
       case 'addComment':
         return this.addComment(param('issueIdOrKey'), call.body, principal);
       case 'getTransitions':
@@ -754,6 +761,45 @@ export class JiraEmulator {
     return { status: existed ? 200 : 201 };
   }
 
+  /** The issue's status moves, oldest first, each with its author, as Jira pages a changelog. */
+  private getChangeLogs(idOrKey: string, query: Record<string, string[]>): Reply {
+    const issue = this.visibleIssue(idOrKey);
+    if (!issue) return errorReply(404, [ISSUE_NOT_FOUND_MESSAGE]);
+    const startAt = Number(first(query.startAt) ?? 0);
+    const maxResults = Math.min(Number(first(query.maxResults) ?? 100), 100);
+    const statuses = issue.issueType.workflow.statuses;
+    const values = issue.history.slice(startAt, startAt + maxResults).map((entry) => {
+      const author = this.users.get(entry.accountId);
+      return {
+        id: entry.id,
+        author: author ? this.userObject(author, false, true) : { accountId: entry.accountId },
+        created: jiraDate(entry.at),
+        items: [
+          {
+            field: 'status',
+            fieldtype: 'jira',
+            fieldId: 'status',
+            from: statuses.get(entry.from)?.id ?? '',
+            fromString: entry.from,
+            to: statuses.get(entry.to)?.id ?? '',
+            toString: entry.to,
+          },
+        ],
+      };
+    });
+    return {
+      status: 200,
+      body: {
+        self: `${this.issueSelf(issue)}/changelog?startAt=${startAt}&maxResults=${maxResults}`,
+        maxResults,
+        startAt,
+        total: issue.history.length,
+        isLast: startAt + values.length >= issue.history.length,
+        values,
+      },
+    };
+  }
+
   private getComments(idOrKey: string, query: Record<string, string[]>): Reply {
     const issue = this.visibleIssue(idOrKey);
     if (!issue) return errorReply(404, [ISSUE_NOT_FOUND_MESSAGE]);
@@ -879,7 +925,9 @@ export class JiraEmulator {
     const from = issue.statusName;
     issue.statusName = transition.to;
     issue.updated = this.clock.now();
+    const changelogId = String(this.nextChangelogId++);
     issue.history.push({
+      id: changelogId,
       transitionId: transition.id,
       from,
       to: transition.to,
@@ -898,7 +946,7 @@ export class JiraEmulator {
       user: this.webhookUser(accountId),
       issue: this.webhookIssue(issue),
       changelog: {
-        id: String(this.nextChangelogId++),
+        id: changelogId,
         items: [
           {
             field: 'status',

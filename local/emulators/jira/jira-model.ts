@@ -208,6 +208,8 @@ export interface JiraCommentSnapshot {
 
 /** A transition performed, and who performed it. */
 export interface JiraHistoryEntry {
+  /** The changelog id, as the webhook of the move and the changelog both show it. */
+  id: string;
   transitionId: string;
   from: string;
   to: string;

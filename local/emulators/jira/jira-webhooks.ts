@@ -167,6 +167,11 @@ export class JiraWebhookDispatcher {
    * The body is fixed now, so a late or repeated delivery carries the state at the time of the event.
    */
   emit(event: JiraWebhookEvent, payload: Record<string, unknown>, issueKey?: string): void {
+    // Jira Cloud delivers webhooks at most a few times and gives up; some are simply never sent.
+    if (this.toLose > 0) {
+      this.toLose -= 1;
+      return;
+    }
     const body = JSON.stringify(payload);
     for (const webhook of this.registered.values()) {
       if (!webhook.events.has(event)) continue;
@@ -183,6 +188,13 @@ export class JiraWebhookDispatcher {
       if (this.options.mode === 'manual') this.queue.push(job);
       else this.track(this.run(job, this.generation));
     }
+  }
+
+  private toLose = 0;
+
+  /** The next `count` events are never delivered to any webhook: what reconcile must make up for. */
+  loseNext(count = 1): void {
+    this.toLose += count;
   }
 
   pending(): JiraPendingWebhook[] {
@@ -237,6 +249,7 @@ export class JiraWebhookDispatcher {
   /** Forgets deliveries and the queue and abandons attempts in flight; keeps registrations. */
   reset(): void {
     this.cancel();
+    this.toLose = 0;
     this.queue = [];
     this.jobs = new Map();
     this.made = [];

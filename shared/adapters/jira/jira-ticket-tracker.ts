@@ -9,6 +9,7 @@ import {
   type Ticket,
   type TicketNote,
   type TicketState,
+  type TicketStatusChange,
   type TicketTracker,
   TrackerRejectedError,
   TrackerUnavailableError,
@@ -68,6 +69,16 @@ type Failure =
   | { kind: 'retryable'; status?: number; detail: string; retryAfterMs?: number; ambiguous: boolean };
 
 /** What we read of a /search/jql page; jira.js 5.4's model lacks `isLast`, which Jira sends. */
+/** A page of an issue's changelog, oldest first, as far as lastMoveTo reads it. */
+interface ChangelogPage {
+  values?: {
+    id?: string;
+    author?: { accountId?: unknown };
+    items?: { field?: string; fieldId?: string; fromString?: string | null; toString?: string | null }[];
+  }[];
+  isLast?: boolean;
+}
+
 interface SearchPage {
   issues?: { id?: string; key?: string }[];
   nextPageToken?: string | null;
@@ -435,6 +446,55 @@ export class JiraTicketTracker implements TicketTracker {
       if (result.isLast !== false || !nextPageToken) break;
     }
     return oldest;
+  }
+
+  async keysInStatus(status: string, limit: number): Promise<readonly string[]> {
+    const scope = this.projectKeys ? ` AND project in (${this.projectKeys.map(jqlString).join(', ')})` : '';
+    const jql = `status = ${jqlString(status)}${scope} ORDER BY updated DESC`;
+    const keys: string[] = [];
+    let nextPageToken: string | undefined;
+    for (let page = 0; page < MAX_SEARCH_PAGES && keys.length < limit; page++) {
+      const result = await this.retrying(`search for tickets in ${status}`, () =>
+        this.client.issueSearch.searchForIssuesUsingJqlEnhancedSearch<SearchPage>({
+          jql,
+          fields: ['status'],
+          maxResults: Math.min(SEARCH_PAGE_SIZE, limit - keys.length),
+          nextPageToken,
+        }),
+      );
+      for (const issue of result.issues ?? []) if (typeof issue.key === 'string') keys.push(issue.key);
+      nextPageToken = result.nextPageToken ?? undefined;
+      if (result.isLast !== false || !nextPageToken) break;
+    }
+    return keys.slice(0, limit);
+  }
+
+  async lastMoveTo(issueIdOrKey: string, status: string): Promise<TicketStatusChange | undefined> {
+    assertIssueIdOrKey(issueIdOrKey);
+    let found: TicketStatusChange | undefined;
+    for (let startAt = 0, page = 0; page < MAX_SEARCH_PAGES; page++) {
+      const result = await this.orNotFound(`read the changelog of ${issueIdOrKey}`, () =>
+        this.client.issues.getChangeLogs<ChangelogPage>({ issueIdOrKey, startAt, maxResults: 100 }),
+      );
+      const values = result?.values ?? [];
+      for (const entry of values) {
+        const item = entry.items?.find(
+          (candidate) => candidate.fieldId === 'status' || candidate.field === 'status',
+        );
+        const accountId = entry.author?.accountId;
+        if (item?.toString !== status || !item.fromString || typeof accountId !== 'string') continue;
+        found = {
+          issueId: issueIdOrKey,
+          accountId,
+          fromStatus: item.fromString,
+          toStatus: status,
+          deliveryKey: `${issueIdOrKey}:${entry.id ?? ''}`,
+        };
+      }
+      startAt += values.length;
+      if (!result || result.isLast !== false || values.length === 0) break;
+    }
+    return found;
   }
 
   private ticket(hit: SearchHit): Ticket {
