@@ -10,6 +10,7 @@ import {
   type GrantReissue,
   type GrantExpire,
   type GrantRevoke,
+  type GrantExtend,
   type Reconcile,
   type TopicCommand,
 } from '../../shared/messages/commands.js';
@@ -19,6 +20,7 @@ import type { DecideOutcome } from '../../shared/use-cases/decide-request.js';
 import type { GrantOutcome } from '../../shared/use-cases/grant-access.js';
 import type { ReissueOutcome } from '../../shared/use-cases/reissue-credential.js';
 import type { EndOutcome } from '../../shared/use-cases/end-grant.js';
+import type { ExtendOutcome } from '../../shared/use-cases/extend-grant.js';
 import type { RevokeOutcome } from '../../shared/use-cases/revoke-grant.js';
 import type { ReconcileReport } from '../../shared/use-cases/reconcile.js';
 import type { SubmitOutcome } from '../../shared/use-cases/submit-request.js';
@@ -35,6 +37,12 @@ export interface CommandHandlers {
   readonly expire: (command: GrantExpire, invocationId: string) => Promise<EndOutcome>;
   readonly revoke: (command: GrantRevoke, invocationId: string) => Promise<RevokeOutcome>;
   readonly reconcile: (command: Reconcile, invocationId: string) => Promise<ReconcileReport>;
+  /** `grant.extend` (the requester asks), and `request.decided` on an extension (its approvers). */
+  readonly extend: (command: GrantExtend, invocationId: string) => Promise<ExtendOutcome>;
+  readonly decideExtension: (
+    command: RequestDecided & { extension: number },
+    invocationId: string,
+  ) => Promise<ExtendOutcome>;
 }
 
 /**
@@ -95,6 +103,19 @@ async function dispatch(
       return;
     }
     case 'request.decided': {
+      if (command.extension !== undefined) {
+        const outcome = await handlers.decideExtension(
+          { ...command, extension: command.extension },
+          invocationId,
+        );
+        logger.info('request.decided handled (extension)', {
+          outcome: outcome.kind,
+          extension: command.extension,
+          decision: command.decision,
+          ...(outcome.kind === 'refused' ? { refusal: outcome.refusal } : {}),
+        });
+        return;
+      }
       const { decided, grant } = await handlers.decide(command, invocationId);
       logger.info('request.decided handled', {
         outcome: decided.kind,
@@ -141,9 +162,14 @@ async function dispatch(
       });
       return;
     }
-    default:
-      // Revocations and extensions arrive with the grant issues; until then they are
-      // acknowledged by the ack Lambda and recorded here, not retried.
-      logger.warn('command type not handled by this version of the worker', { commandType: command.type });
+    case 'grant.extend': {
+      const outcome = await handlers.extend(command, invocationId);
+      logger.info('grant.extend handled', {
+        outcome: outcome.kind,
+        minutes: command.durationMinutes,
+        ...(outcome.kind === 'refused' ? { refusal: outcome.refusal } : {}),
+      });
+      return;
+    }
   }
 }

@@ -14,6 +14,7 @@ import type { CredentialBroker } from '../../shared/ports/credential-broker.js';
 import { grantAccess } from '../../shared/use-cases/grant-access.js';
 import { reissueCredential } from '../../shared/use-cases/reissue-credential.js';
 import { endGrant } from '../../shared/use-cases/end-grant.js';
+import { askExtension, decideExtension } from '../../shared/use-cases/extend-grant.js';
 import { revokeGrant } from '../../shared/use-cases/revoke-grant.js';
 import { reconcile } from '../../shared/use-cases/reconcile.js';
 import { EventBridgeExpiryScheduler } from '../../shared/adapters/scheduler/eventbridge-expiry-scheduler.js';
@@ -185,6 +186,8 @@ export function createWorkerHandler(
         return { decided, grant: await grantAccess(granting(invocationId), decided.request.requestId) };
       },
       cancel: (command) => cancelRequest(deps, command),
+      extend: (command, invocationId) => askExtension(granting(invocationId), command),
+      decideExtension: (command, invocationId) => decideExtension(granting(invocationId), command),
       reissue: (command, invocationId) => reissueCredential(granting(invocationId), command),
       reconcile: async (command, invocationId) => {
         const report = await reconcile({ ...deps, broker, scheduler, invocationId }, command);

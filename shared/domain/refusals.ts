@@ -30,7 +30,15 @@ export type DecisionRefusal =
   /** Vault could not make the fresh credential just now; nothing changed. */
   | { kind: 'broker_failed' }
   /** A fresh token asked for while there is no live grant (not granted yet, or ended). */
-  | { kind: 'not_granted'; state: RequestState };
+  | { kind: 'not_granted'; state: RequestState }
+  /** The level's catalog entry sets no `maxExtension`. */
+  | { kind: 'extension_not_allowed' }
+  /** More than the level's `maxExtension` in total; `remainingMinutes` may still be asked for. */
+  | { kind: 'extension_ceiling'; remainingMinutes: number }
+  /** An extension is already waiting for its approvers. */
+  | { kind: 'extension_pending'; number: number }
+  /** A decision on an extension that is not (or no longer) waiting. */
+  | { kind: 'extension_decided'; status: 'approved' | 'denied' | 'unknown' };
 
 /** Why a request was not accepted; nothing else about the directory is ever told. */
 export type RejectionReason =
@@ -95,6 +103,18 @@ export function explainRefusal(refusal: DecisionRefusal): string {
       return 'your directory account is no longer enabled in a group allowed this access, so no new credential was made.';
     case 'broker_failed':
       return 'Vault could not make a new credential just now; nothing changed, and your current token, if you still have it, keeps working. Try the button again in a few minutes.';
+    case 'extension_not_allowed':
+      return 'this access level allows no extensions; submit a new request when this one ends.';
+    case 'extension_ceiling':
+      return refusal.remainingMinutes > 0
+        ? `this level allows ${refusal.remainingMinutes} more minutes of extension at most; ask for that much or less.`
+        : 'this grant has had all the extension its level allows; submit a new request when it ends.';
+    case 'extension_pending':
+      return `extension ${refusal.number} is still waiting for the approvers; wait for their decision.`;
+    case 'extension_decided':
+      return refusal.status === 'unknown'
+        ? 'there is no such extension of this request.'
+        : `that extension is already ${refusal.status}; nothing was changed.`;
     case 'not_granted':
       return refusal.state === 'APPROVED'
         ? 'your credentials are still being made; the token arrives in a direct message in a moment.'

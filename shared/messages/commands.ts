@@ -74,6 +74,8 @@ export const requestDecidedSchema = z.strictObject({
   source: z.enum(['slack', 'jira']),
   actor: z.discriminatedUnion('kind', [slackActorSchema, jiraActorSchema]),
   reason: z.string().max(1000).optional(),
+  /** Set when the decision is on an extension of the grant (its number), not on the request. */
+  extension: z.int().min(1).max(100).optional(),
   /** The approvers-channel message the button was on, so the worker can update it in place. */
   slackMessage: z.strictObject({ channelId: slackChannelId, ts: z.string().regex(/^\d+\.\d+$/) }).optional(),
   responseUrl: responseUrl.optional(),
@@ -106,6 +108,8 @@ export const grantExtendSchema = z.strictObject({
     .int()
     .min(1)
     .max(24 * 60),
+  /** Why more time is needed: the approvers read it, as they read the request's justification. */
+  reason: z.string().min(1).max(1000),
   responseUrl: responseUrl.optional(),
 });
 

@@ -58,7 +58,7 @@ export type Notice =
       readonly kind: 'decision.refused';
       readonly to: Recipient;
       readonly requestId: string;
-      readonly action: 'approve' | 'deny' | 'cancel' | 'reissue' | 'revoke';
+      readonly action: 'approve' | 'deny' | 'cancel' | 'reissue' | 'revoke' | 'extend';
       readonly refusal: DecisionRefusal;
     }
   /**
@@ -76,6 +76,10 @@ export type Notice =
   | { readonly kind: 'grant.ended'; readonly request: AccessRequest }
   /** Nothing was granted after all (the re-check at grant time, or Vault); the request is FAILED. */
   | { readonly kind: 'grant.failed'; readonly request: AccessRequest }
+  /** The requester's extension (the last of `request.extensions`) is before the approvers. */
+  | { readonly kind: 'extension.asked'; readonly request: AccessRequest }
+  /** The requester's extension was approved (the grant now ends at `request.grant.expiresAt`) or denied. */
+  | { readonly kind: 'extension.decided'; readonly request: AccessRequest }
   /** One approval of several counted; `remaining` more are needed. */
   | {
       readonly kind: 'approval.recorded';
@@ -106,6 +110,14 @@ export interface Notifier {
    * settled). 'gone' when the message no longer exists: nothing is left to update, not an error.
    */
   refreshAnnouncement(request: AccessRequest, announcement: Announcement): Promise<'updated' | 'gone'>;
+  /** Puts the request's last extension before the approvers, with its own buttons. */
+  announceExtension(request: AccessRequest): Promise<Announcement>;
+  /** Shows extension `number` as it is now in its approvers' message. */
+  refreshExtension(
+    request: AccessRequest,
+    number: number,
+    announcement: Announcement,
+  ): Promise<'updated' | 'gone'>;
 }
 
 /** Every failure of the chat platform. */

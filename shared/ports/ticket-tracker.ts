@@ -72,6 +72,10 @@ export type TicketNote =
       readonly request: AccessRequest;
       readonly moved: MoveOutcome | undefined;
     }
+  /** The requester asked for more time (the last of `request.extensions`). */
+  | { readonly kind: 'extension.asked'; readonly request: AccessRequest }
+  /** Extension `number` was approved (the new end) or denied, and by whom. */
+  | { readonly kind: 'extension.decided'; readonly request: AccessRequest; readonly number: number }
   /** The person who moved the ticket (`accountId`) was not taken as a decision, and why. */
   | {
       readonly kind: 'refusal';

@@ -155,7 +155,7 @@ export async function refuseSlackAction(
     readonly actor: { readonly userId: string };
   },
   request: AccessRequest | undefined,
-  action: 'cancel' | 'reissue' | 'revoke',
+  action: 'cancel' | 'reissue' | 'revoke' | 'extend',
   refusal: DecisionRefusal,
 ): Promise<boolean> {
   const first = await recordRefusal(deps, command, request, {

@@ -134,6 +134,28 @@ export function queueRevoke(
   });
 }
 
+/** Queues `grant.extend`: one per typed command (its trigger), however often Slack delivers it. */
+export function queueExtend(
+  deps: Pick<IntakeDeps, 'publisher' | 'clock'>,
+  origin: SlackOrigin,
+  extension: { requestId: RequestId; minutes: number; reason: string },
+  dedupeScope: string,
+): Promise<IntakeOutcome<void>> {
+  const { actor } = origin;
+  return queueCommand(deps, {
+    type: 'grant.extend',
+    ...envelope(
+      deps,
+      stableCommandId('extend', [actor.teamId, actor.userId, extension.requestId, dedupeScope]),
+    ),
+    requestId: extension.requestId,
+    actor,
+    durationMinutes: extension.minutes,
+    reason: extension.reason,
+    ...(origin.responseUrl ? { responseUrl: origin.responseUrl } : {}),
+  });
+}
+
 /**
  * Queues `grant.reissue`: one per click (`actionTs`), so Slack's redelivery of a click is one
  * fresh credential and a second click another (the worker refuses anyone but the requester).
@@ -159,6 +181,8 @@ export interface SlackDecision {
   readonly requestId: RequestId;
   readonly decision: 'approve' | 'deny';
   readonly reason?: string;
+  /** The extension decided on (its number), when the button was on an extension. */
+  readonly extension?: number;
   /** The approvers' message the decision was taken on, to update in place. */
   readonly slackMessage?: { readonly channelId: string; readonly ts: string };
 }
@@ -184,6 +208,7 @@ export function queueSlackDecision(
         actor.userId,
         decision.requestId,
         decision.decision,
+        ...(decision.extension ? [`extension-${decision.extension}`] : []),
         dedupeScope,
       ]),
     ),
@@ -192,6 +217,7 @@ export function queueSlackDecision(
     source: 'slack',
     actor,
     ...(decision.reason ? { reason: decision.reason } : {}),
+    ...(decision.extension ? { extension: decision.extension } : {}),
     ...(decision.slackMessage ? { slackMessage: decision.slackMessage } : {}),
     ...(origin.responseUrl ? { responseUrl: origin.responseUrl } : {}),
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AccessRequest } from '../../shared/domain/access-request.js';
+import type { AccessRequest, Extension } from '../../shared/domain/access-request.js';
 import {
   ChatRejectedError,
   ChatUnavailableError,
@@ -51,6 +51,30 @@ const GRANT = {
   expiresAt: '2026-11-21T11:05:00.000Z',
   origin: 'slack:decide:0001',
 };
+const EXTENSION: Extension = {
+  number: 1,
+  commandId: 'slack:extend:0001',
+  status: 'pending',
+  minutes: 30,
+  reason: 'the migration runs long',
+  askedAt: at,
+  fromExpiresAt: GRANT.expiresAt,
+  toExpiresAt: '2026-11-21T11:35:00.000Z',
+  approvals: [],
+};
+/** The grant after bob approved EXTENSION: it ends at the extension's end. */
+const extended = (s: NotifierContractSubject) =>
+  request(s, {
+    state: 'GRANTED',
+    grant: { ...GRANT, expiresAt: EXTENSION.toExpiresAt },
+    extensions: [
+      {
+        ...EXTENSION,
+        status: 'approved',
+        decision: { account: 'bob', actorId: 'U0BOB', channel: 'slack', at },
+      },
+    ],
+  });
 const NOTICES: Record<NoticeKind, (s: NotifierContractSubject) => Notice> = {
   'request.pending': (s) => ({ kind: 'request.pending', request: request(s) }),
   'request.rejected': (s) => ({
@@ -110,6 +134,14 @@ const NOTICES: Record<NoticeKind, (s: NotifierContractSubject) => Notice> = {
   'grant.failed': (s) => ({
     kind: 'grant.failed',
     request: request(s, { state: 'FAILED', failure: { reason: 'requester_disabled', at } }),
+  }),
+  'extension.asked': (s) => ({
+    kind: 'extension.asked',
+    request: request(s, { state: 'GRANTED', grant: GRANT, extensions: [EXTENSION] }),
+  }),
+  'extension.decided': (s) => ({
+    kind: 'extension.decided',
+    request: extended(s),
   }),
 };
 
@@ -183,6 +215,19 @@ export function notifierContract(
       expect(messages[0]).toMatchObject({ ts: announcement.ts, edits: 1 });
       expect(messages[0]?.text).toMatch(/REQ-0K2M9Q7X/);
       expect(messages[0]?.text).toMatch(/approved/);
+      expect(await subject.seenBy(subject.requester)).toEqual([]);
+    });
+
+    it('asks the approvers about an extension in a message of its own, kept up to date', async () => {
+      const subject = await setup();
+      const asked = request(subject, { state: 'GRANTED', grant: GRANT, extensions: [EXTENSION] });
+      const announcement = await subject.notifier.announceExtension(asked);
+      const approved = extended(subject);
+      expect(await subject.notifier.refreshExtension(approved, 1, announcement)).toBe('updated');
+      const messages = await subject.approversMessages();
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toMatchObject({ ts: announcement.ts, edits: 1 });
+      expect(messages[0]?.text).toMatch(/REQ-0K2M9Q7X/);
       expect(await subject.seenBy(subject.requester)).toEqual([]);
     });
 

@@ -62,6 +62,18 @@ export class RecordingNotifier implements Notifier {
     return this.refreshAnswer;
   }
 
+  async announceExtension(request: AccessRequest): Promise<Announcement> {
+    takeFailure(this.failures, 'announce');
+    this.announced.push(request);
+    return { channelId: 'C0APPROVALS', ts: `1700000000.${String(++this.posts).padStart(6, '0')}` };
+  }
+
+  async refreshExtension(request: AccessRequest, _number: number, announcement: Announcement) {
+    takeFailure(this.failures, 'refreshAnnouncement');
+    this.refreshed.push({ request, announcement });
+    return this.refreshAnswer;
+  }
+
   kinds(): string[] {
     return this.notices.map((notice) => notice.kind);
   }

@@ -496,7 +496,7 @@ describe('ack Lambda: buttons', () => {
     },
   );
 
-  it.each([['grant.extend', 'REQ-0K2M9Q7X:60', 'Extending access is not available yet']])(
+  it.each([['grant.extend', 'REQ-0K2M9Q7X:60', 'extend REQ-0K2M9Q7X 30m']])(
     '%s says plainly it is not available yet, and queues nothing',
     async (actionId, value, said) => {
       const { event, responseUrl } = click(actionId, value);

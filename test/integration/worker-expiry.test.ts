@@ -10,6 +10,7 @@ import { grantExpireCommand, type TopicCommand } from '../../shared/messages/com
 import vault from 'node-vault';
 import { VaultCredentialBroker } from '../../shared/adapters/vault/vault-credential-broker.js';
 import type { WrappedConnection } from '../../shared/ports/credential-broker.js';
+import { slashCommand } from '../../local/slack/signed-request.js';
 import { capturingLogger } from '../fixtures/capturing-logger.js';
 import {
   APPROVERS,
@@ -17,6 +18,7 @@ import {
   decisionPeople,
   decisionStack,
   submittedBy,
+  TEAM,
 } from '../fixtures/decision-stack.js';
 
 /*
@@ -437,6 +439,144 @@ describe('reconcile', () => {
     await reconcileNow(1);
     expect((await store().get(command.requestId))?.state).toBe('GRANTED');
     expect(dmsTo(PEOPLE.alice.slackId).filter((m) => m.text.includes('is ready'))).toHaveLength(1);
+  });
+});
+
+/** `slackId` types `/request_mysql_access <text>` in the approvers' channel (or alice in her DM). */
+async function slash(slackId: string, text: string): Promise<string> {
+  const reply = await stack.ack(
+    stack.signed(
+      slashCommand({
+        text,
+        userId: slackId,
+        teamId: TEAM,
+        channelId: APPROVERS,
+        responseUrl: stack.slack.newResponseUrl(),
+      }),
+    ),
+    {},
+  );
+  expect(reply.statusCode).toBe(200);
+  return reply.body ?? '';
+}
+
+/** `slackId` clicks one of an extension's buttons on its approvers' message. */
+async function clickExtension(slackId: string, actionId: string, requestId: string, number: number) {
+  const reply = await stack.ack(
+    buttonClick(stack, {
+      slackId,
+      actionId,
+      requestId,
+      value: `${requestId}:${number}`,
+      channelId: APPROVERS,
+    }),
+    {},
+  );
+  expect(reply.statusCode).toBe(200);
+}
+
+describe('extend', () => {
+  it('approved: the session keeps working past the original end, and ends at the new one', async () => {
+    const { request, creds, session } = await grantedWithSession();
+    const originalEnd = expireAt(request);
+    await slash(PEOPLE.alice.slackId, `extend ${request.requestId} 30m the backfill runs long`);
+    await settle();
+    let current = (await store().get(request.requestId)) as AccessRequest;
+    expect(current.state).toBe('GRANTED');
+    expect(current.extensions?.[0]).toMatchObject({ number: 1, status: 'pending', minutes: 30 });
+    expect(dmsTo(PEOPLE.alice.slackId).at(-1)?.text).toContain('with the approvers');
+    // alice cannot approve her own extension.
+    await clickExtension(PEOPLE.alice.slackId, 'extension.approve', request.requestId, 1);
+    await settle();
+    expect((await store().get(request.requestId))?.extensions?.[0]?.status).toBe('pending');
+
+    await clickExtension(PEOPLE.bob.slackId, 'extension.approve', request.requestId, 1);
+    await clickExtension(PEOPLE.bob.slackId, 'extension.approve', request.requestId, 1);
+    await settle();
+    current = (await store().get(request.requestId)) as AccessRequest;
+    const newEnd = new Date(originalEnd.getTime() + 30 * 60_000);
+    expect(current.extensions?.[0]).toMatchObject({ status: 'approved', decision: { account: 'bob' } });
+    expect(Math.abs(expireAt(current).getTime() - newEnd.getTime())).toBeLessThan(2000);
+    expect(
+      stack.vault.leases().find((l) => l.id === current.grant?.leaseId)?.expiresAt,
+    ).toBeGreaterThanOrEqual(Math.floor(newEnd.getTime() / 1000) - 1);
+    expect((await audit(request.requestId)).filter((a) => a === 'extension.approved')).toHaveLength(1);
+    expect(dmsTo(PEOPLE.alice.slackId).filter((m) => m.text.includes('approved 30m more'))).toHaveLength(1);
+    expect(JSON.stringify(stack.jira.issue(current.ticket?.key ?? '')?.comments)).toContain(
+      'Extension 1 approved',
+    );
+
+    // Past the original end, every guard leaves it alone: the schedule, reconcile, Vault's TTL.
+    clockNow = new Date(originalEnd.getTime() + 60_000);
+    await stack.scheduler.fireDue();
+    await settle();
+    await reconcileNow();
+    await stack.vault.tick();
+    expect((await store().get(request.requestId))?.state).toBe('GRANTED');
+    await session.query('SELECT 1');
+    expect(await userExists(creds.username)).toBe(true);
+
+    // At the new end it goes, session and all.
+    clockNow = new Date(newEnd.getTime() + 1000);
+    await stack.scheduler.fireDue();
+    await settle();
+    expect((await store().get(request.requestId))?.state).toBe('EXPIRED');
+    await expectGone(creds, session);
+  });
+
+  it('beyond the level ceiling, by someone else, or after the end: refused, and the grant untouched', async () => {
+    const { request } = await grantedWithSession();
+    await slash(PEOPLE.alice.slackId, `extend ${request.requestId} 3h I want the whole afternoon`);
+    await slash(PEOPLE.dave.slackId, `extend ${request.requestId} 30m not my grant at all`);
+    await settle();
+    const trail = await audit(request.requestId);
+    expect(trail.filter((a) => a === 'extend.refused')).toHaveLength(2);
+    expect((await store().get(request.requestId))?.extensions ?? []).toEqual([]);
+    expect(JSON.stringify(stack.slack.messagesIn(PEOPLE.alice.slackId))).toContain('120 more minutes');
+
+    await clickRevoke(PEOPLE.alice.slackId, request.requestId);
+    await settle();
+    await slash(PEOPLE.alice.slackId, `extend ${request.requestId} 30m one more try`);
+    await settle();
+    expect((await audit(request.requestId)).filter((a) => a === 'extend.refused')).toHaveLength(3);
+    expect((await store().get(request.requestId))?.state).toBe('REVOKED');
+  });
+
+  it('grant.extend delivered three times at once: one extension, one approvers message, one DM', async () => {
+    const { request } = await grantedWithSession();
+    const command: TopicCommand = {
+      type: 'grant.extend',
+      version: 1,
+      commandId: `slack:extend:${randomUUID()}`,
+      issuedAt: clockNow.toISOString(),
+      requestId: request.requestId,
+      actor: { kind: 'slack', userId: PEOPLE.alice.slackId, teamId: TEAM },
+      durationMinutes: 45,
+      reason: 'the report needs another pass',
+    };
+    const before = stack.slack.messagesIn(APPROVERS).filter((m) => !m.ephemeral).length;
+    await Promise.all([1, 2, 3].map(() => stack.topic.publish(command)));
+    await settle();
+    const current = (await store().get(request.requestId)) as AccessRequest;
+    expect(current.extensions).toHaveLength(1);
+    expect(stack.slack.messagesIn(APPROVERS).filter((m) => !m.ephemeral)).toHaveLength(before + 1);
+    expect(dmsTo(PEOPLE.alice.slackId).filter((m) => m.text.includes('with the approvers'))).toHaveLength(1);
+    expect((await audit(request.requestId)).filter((a) => a === 'extension.asked')).toHaveLength(1);
+  });
+
+  it('denied: the grant ends at its original time', async () => {
+    const { request, creds, session } = await grantedWithSession();
+    await slash(PEOPLE.alice.slackId, `extend ${request.requestId} 30m the backfill runs long`);
+    await settle();
+    await clickExtension(PEOPLE.bob.slackId, 'extension.deny', request.requestId, 1);
+    await settle();
+    expect((await store().get(request.requestId))?.extensions?.[0]?.status).toBe('denied');
+    expect(dmsTo(PEOPLE.alice.slackId).at(-1)?.text).toContain('denied more time');
+    clockNow = new Date(expireAt(request).getTime() + 1000);
+    await stack.scheduler.fireDue();
+    await settle();
+    expect((await store().get(request.requestId))?.state).toBe('EXPIRED');
+    await expectGone(creds, session);
   });
 });
 

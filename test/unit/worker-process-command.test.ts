@@ -37,6 +37,8 @@ function handlersFailingWith(error: unknown): CommandHandlers {
     expire: fail,
     revoke: fail,
     reconcile: fail,
+    extend: fail,
+    decideExtension: fail,
   };
 }
 

@@ -14,6 +14,7 @@ import {
   notQueuedReply,
 } from '../../../shared/adapters/slack/intake-messages.js';
 import type { RequestId } from '../../../shared/domain/request-id.js';
+import { parseExtensionButtonValue } from '../../../shared/adapters/slack/extension-messages.js';
 import { queueSlackDecision } from '../../../shared/use-cases/request-intake.js';
 import {
   actorOf,
@@ -48,6 +49,38 @@ export function registerDecisions(app: App, deps: ListenerDeps): void {
       deps.logger,
     );
   });
+
+  // An extension's buttons: one click each; the worker checks the approver like any other.
+  for (const [actionId, decision] of [
+    [ACTION_IDS.approveExtension, 'approve'],
+    [ACTION_IDS.denyExtension, 'deny'],
+  ] as const) {
+    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond }) => {
+      await ack();
+      const parsed = parseExtensionButtonValue(action.value ?? '');
+      const requestId = parsed ? requestIdOrUndefined(parsed.requestId) : undefined;
+      if (!parsed || !requestId) return;
+      const message = buttonMessage(body);
+      const origin = {
+        actor: actorOf(body),
+        ...(body.response_url ? { responseUrl: body.response_url } : {}),
+      };
+      const outcome = await queueSlackDecision(
+        deps,
+        origin,
+        { requestId, decision, extension: parsed.number, ...(message ? { slackMessage: message } : {}) },
+        action.action_ts,
+      );
+      await respondOrLog(
+        respond,
+        {
+          ...(outcome.queued ? commandQueuedReply(decision, requestId) : notQueuedReply(outcome)),
+          replace_original: false,
+        },
+        deps.logger,
+      );
+    });
+  }
 
   // Deny asks why first: the reason reaches the requester and the ticket.
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.deny, async ({ ack, body, action, client, respond }) => {

@@ -12,6 +12,7 @@ import { requestModal } from '../../../shared/adapters/slack/request-modal.js';
 import { interpretSlashText } from '../../../shared/adapters/slack/slash-command.js';
 import {
   queueCancel,
+  queueExtend,
   queueRevoke,
   queueSlackDecision,
   submitAccessRequest,
@@ -71,6 +72,10 @@ export function registerSlashCommand(app: App, deps: ListenerDeps): void {
           command.trigger_id,
         );
         return ack(outcome.queued ? commandQueuedReply('revoke', intent.requestId) : notQueuedReply(outcome));
+      }
+      case 'extend': {
+        const outcome = await queueExtend(deps, origin, intent, command.trigger_id);
+        return ack(outcome.queued ? commandQueuedReply('extend', intent.requestId) : notQueuedReply(outcome));
       }
       case 'approve':
       case 'deny': {

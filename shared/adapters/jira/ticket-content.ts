@@ -294,6 +294,38 @@ export function grantFailedComment(
   );
 }
 
+/** The requester asked for more time: how much, why, and the end it would move to. */
+export function extensionAskedComment(request: AccessRequest): AdfDocument {
+  const extension = request.extensions?.at(-1);
+  return comment(
+    paragraph(
+      text(`Extension ${extension?.number ?? '?'} asked`, [{ type: 'strong' }]),
+      text(
+        `: ${extension?.minutes ?? '?'} more minutes, from ${extension?.fromExpiresAt ?? '?'} to ${extension?.toExpiresAt ?? '?'} (UTC). Reason: ${extension?.reason ?? ''}. The approvers decide in Slack; the grant runs on meanwhile.`,
+      ),
+    ),
+  );
+}
+
+/** An extension decided: approved (with the grant's new end) or denied, and by whom. */
+export function extensionDecidedComment(request: AccessRequest, number: number): AdfDocument {
+  const extension = request.extensions?.[number - 1];
+  const approved = extension?.status === 'approved';
+  const by = approved
+    ? extension.approvals.map((approval) => approval.account).join(', ') || '?'
+    : (extension?.decision?.account ?? '?');
+  return comment(
+    paragraph(
+      text(`Extension ${number} ${approved ? 'approved' : 'denied'}`, [{ type: 'strong' }]),
+      text(
+        approved
+          ? ` by ${by}: the grant now ends at ${request.grant?.expiresAt ?? '?'} (UTC).`
+          : ` by ${by}${extension?.decision?.reason ? ` (${extension.decision.reason})` : ''}: the grant still ends at ${request.grant?.expiresAt ?? '?'} (UTC).`,
+      ),
+    ),
+  );
+}
+
 /** The comment for a ticket note. */
 export function noteComment(catalog: Catalog, note: TicketNote): AdfDocument {
   switch (note.kind) {
@@ -311,5 +343,9 @@ export function noteComment(catalog: Catalog, note: TicketNote): AdfDocument {
       return grantFailedComment(catalog, note.request, note.moved);
     case 'grant.ended':
       return grantEndedComment(catalog, note.request, note.moved);
+    case 'extension.asked':
+      return extensionAskedComment(note.request);
+    case 'extension.decided':
+      return extensionDecidedComment(note.request, note.number);
   }
 }

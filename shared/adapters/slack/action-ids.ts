@@ -8,6 +8,8 @@ export const ACTION_IDS = {
   revoke: 'grant.revoke',
   extend: 'grant.extend',
   reissue: 'grant.reissue',
+  approveExtension: 'extension.approve',
+  denyExtension: 'extension.deny',
 } as const;
 
 /** The Extend button carries the request and how many minutes to add, e.g. `REQ-0K2M9Q7X:60`. */

@@ -94,15 +94,11 @@ export function reissueQueuedReply(requestId: RequestId): EphemeralReply {
   );
 }
 
-/** Revoking and extending from Slack arrive with the grant and expiry work; until then, say so. */
-export function notAvailableYetReply(action: 'revoke' | 'extend', requestId: RequestId): EphemeralReply {
-  return action === 'revoke'
-    ? ephemeral(
-        `Revoking access from Slack is not available yet in this version of jit-access: nothing was changed for *${requestId}*. If the access must end now, ask a DBA.`,
-      )
-    : ephemeral(
-        `Extending access is not available yet in this version of jit-access: nothing was changed for *${requestId}*. Submit a new request with \`${SLASH_COMMAND}\` when you need more time.`,
-      );
+/** The Extend button of older token DMs: say what to type instead, and that nothing changed. */
+export function notAvailableYetReply(action: 'extend', requestId: RequestId): EphemeralReply {
+  return ephemeral(
+    `The Extend button does not ask for more time yet: nothing was changed for *${requestId}*. Type \`${SLASH_COMMAND} ${action} ${requestId} 30m <why>\` instead; the approvers decide.`,
+  );
 }
 
 /** Said whenever the topic refused a command: nothing happened, and the user must know it. */

@@ -13,6 +13,7 @@ import { formatDuration } from '../../domain/duration.js';
 import type { Notice, Recipient } from '../../ports/chat.js';
 import { ACTION_IDS } from './action-ids.js';
 import { SLASH_COMMAND } from './intake-messages.js';
+import { extensionAskedDm, extensionDecidedDm } from './extension-messages.js';
 import { grantEndedDm, grantFailedDm, grantReadyDm } from './grant-messages.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 
@@ -255,7 +256,7 @@ export function requestDecidedDm(request: AccessRequest, catalog: Catalog): Chat
 /** Ephemeral (or DM) answer to a decision or cancellation that was not taken. */
 export function decisionRefusedMessage(
   requestId: string,
-  action: 'approve' | 'deny' | 'cancel' | 'reissue' | 'revoke',
+  action: 'approve' | 'deny' | 'cancel' | 'reissue' | 'revoke' | 'extend',
   refusal: DecisionRefusal,
 ): ChatMessage {
   const verb = {
@@ -264,6 +265,7 @@ export function decisionRefusedMessage(
     cancel: 'cancellation',
     reissue: 'request for a fresh token',
     revoke: 'revocation',
+    extend: 'request for more time',
   }[action];
   const text = `Your ${verb} of ${requestId} was not taken: ${explainRefusal(refusal)}`;
   return { text, blocks: [section(`:warning: ${escapeMrkdwn(text)}`)] };
@@ -361,6 +363,10 @@ export function renderNotice(notice: Notice, catalog: Catalog): { to: Recipient;
       return { to: requesterOf(notice.request), message: grantFailedDm(notice.request, catalog) };
     case 'grant.ended':
       return { to: requesterOf(notice.request), message: grantEndedDm(notice.request, catalog) };
+    case 'extension.asked':
+      return { to: requesterOf(notice.request), message: extensionAskedDm(notice.request) };
+    case 'extension.decided':
+      return { to: requesterOf(notice.request), message: extensionDecidedDm(notice.request) };
   }
 }
 

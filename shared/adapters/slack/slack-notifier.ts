@@ -1,6 +1,7 @@
 import type { Catalog } from '../../config/catalog-schema.js';
 import type { AccessRequest } from '../../domain/access-request.js';
 import type { Announcement, Notice, Notifier } from '../../ports/chat.js';
+import { extensionApprovalMessage } from './extension-messages.js';
 import { approvalRequestMessage, renderNotice } from './request-messages.js';
 import type { SlackWebApi } from './slack-web-api.js';
 
@@ -33,6 +34,25 @@ export class SlackNotifier implements Notifier {
       announcement.channelId,
       announcement.ts,
       approvalRequestMessage(request, this.catalog),
+    );
+  }
+
+  announceExtension(request: AccessRequest): Promise<Announcement> {
+    return this.slack.post(
+      this.catalog.global.slack.approversChannel,
+      extensionApprovalMessage(request, this.catalog, request.extensions?.length ?? 1),
+    );
+  }
+
+  refreshExtension(
+    request: AccessRequest,
+    number: number,
+    announcement: Announcement,
+  ): Promise<'updated' | 'gone'> {
+    return this.slack.update(
+      announcement.channelId,
+      announcement.ts,
+      extensionApprovalMessage(request, this.catalog, number),
     );
   }
 }

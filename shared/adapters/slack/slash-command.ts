@@ -1,5 +1,7 @@
 import type { Catalog } from '../../config/catalog-schema.js';
-import { InvalidRequestIdError } from '../../domain/errors.js';
+import { DurationError, InvalidRequestIdError } from '../../domain/errors.js';
+import { parseDuration } from '../../domain/duration.js';
+import { MAX_ACCESS_DURATION } from '../../config/catalog-schema.js';
 import { parseRequestId, type RequestId } from '../../domain/request-id.js';
 import {
   normalizeJustification,
@@ -13,6 +15,7 @@ export type SlashIntent =
   | { kind: 'help' }
   | { kind: 'cancel' | 'revoke' | 'approve'; requestId: RequestId }
   | { kind: 'deny'; requestId: RequestId; reason: string }
+  | { kind: 'extend'; requestId: RequestId; minutes: number; reason: string }
   | { kind: 'submit'; request: ValidatedRequest }
   | { kind: 'invalid'; problems: readonly string[] };
 
@@ -42,6 +45,7 @@ export function interpretSlashText(text: string, catalog: Catalog): SlashIntent 
       throw error;
     }
   }
+  if (keyword === 'extend') return interpretExtend(trimmed, rest);
   if (keyword === 'cancel' || keyword === 'revoke' || keyword === 'approve') {
     if (rest.length !== 1)
       return {
@@ -85,4 +89,30 @@ export function interpretSlashText(text: string, catalog: Catalog): SlashIntent 
     kind: 'invalid',
     problems: [target, durationProblem, justificationProblem].filter((p) => p !== undefined),
   };
+}
+
+const EXTEND_USAGE =
+  'extend takes a request id, how much longer and why, e.g. extend REQ-0K2M9Q7X 30m the migration runs long';
+
+/** `extend REQ-… <duration> <reason>`: how much longer (checked against the level by the worker) and why. */
+function interpretExtend(trimmed: string, rest: readonly string[]): SlashIntent {
+  if (rest.length < 3) return { kind: 'invalid', problems: [EXTEND_USAGE] };
+  const reason = normalizeJustification(trimmed.replace(/^\S+\s+\S+\s+\S+\s*/, ''));
+  let requestId: RequestId;
+  try {
+    requestId = parseRequestId(rest[0] ?? '');
+  } catch (error) {
+    if (error instanceof InvalidRequestIdError) return { kind: 'invalid', problems: [error.message] };
+    throw error;
+  }
+  let minutes: number;
+  try {
+    minutes = parseDuration(rest[1] ?? '', { max: MAX_ACCESS_DURATION }).minutes;
+  } catch (error) {
+    if (error instanceof DurationError) return { kind: 'invalid', problems: [`extend: ${error.message}`] };
+    throw error;
+  }
+  if (reason.length < 5)
+    return { kind: 'invalid', problems: ['extend: say in a few words why you need more time'] };
+  return { kind: 'extend', requestId, minutes, reason: reason.slice(0, 1000) };
 }

@@ -23,6 +23,34 @@ describe('interpretSlashText', () => {
       { kind: 'invalid', problems: [expect.stringContaining('deny takes a request id and the reason')] },
     ],
     [
+      'extend req-0k2m9q7x 30m the backfill runs long',
+      { kind: 'extend', requestId: 'REQ-0K2M9Q7X', minutes: 30, reason: 'the backfill runs long' },
+    ],
+    [
+      'EXTEND REQ-0K2M9Q7X 2h  incident INC-42 still open',
+      { kind: 'extend', requestId: 'REQ-0K2M9Q7X', minutes: 120, reason: 'incident INC-42 still open' },
+    ],
+    [
+      'extend REQ-0K2M9Q7X 30m',
+      {
+        kind: 'invalid',
+        problems: [expect.stringContaining('extend takes a request id, how much longer and why')],
+      },
+    ],
+    [
+      'extend REQ-0K2M9Q7X soon because reasons',
+      { kind: 'invalid', problems: [expect.stringMatching(/^extend: /)] },
+    ],
+    [
+      'extend REQ-0K2M9Q7X 25h a whole day and more',
+      { kind: 'invalid', problems: [expect.stringMatching(/^extend: .*maximum/)] },
+    ],
+    [
+      'extend REQ-0K2M9Q7X 30m ok',
+      { kind: 'invalid', problems: ['extend: say in a few words why you need more time'] },
+    ],
+    ['extend nope 30m the backfill', { kind: 'invalid', problems: [expect.stringContaining('nope')] }],
+    [
       'approve REQ-0K2M9Q7X please',
       { kind: 'invalid', problems: [expect.stringContaining('approve takes exactly one')] },
     ],
