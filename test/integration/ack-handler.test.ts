@@ -496,15 +496,80 @@ describe('ack Lambda: buttons', () => {
     },
   );
 
-  it.each([['grant.extend', 'REQ-0K2M9Q7X:60', 'extend REQ-0K2M9Q7X 30m']])(
-    '%s says plainly it is not available yet, and queues nothing',
-    async (actionId, value, said) => {
-      const { event, responseUrl } = click(actionId, value);
-      expect((await send(event)).status).toBe(200);
+  it('More time opens a form asking how much and why, and publishes nothing yet', async () => {
+    const { event } = click(
+      'grant.extend',
+      'REQ-0K2M9Q7X:30',
+      'D0ALICEDM',
+      slack.issueTriggerId({ userId: ALICE }),
+    );
+    expect((await send(event)).status).toBe(200);
+    expect(sns.published).toHaveLength(0);
+    const [opened] = slack.openedViews();
+    expect(opened?.view).toMatchObject({
+      callback_id: 'grant.extend_form',
+      private_metadata: JSON.stringify({ requestId: 'REQ-0K2M9Q7X' }),
+    });
+    expect(JSON.stringify(opened?.view)).toContain('"initial_value":"30m"');
+  });
+
+  it('offers the typed command when the More time form cannot be opened', async () => {
+    const { event, responseUrl } = click('grant.extend', 'REQ-0K2M9Q7X:30', 'D0ALICEDM', '1234.5678.expired');
+    expect((await send(event)).status).toBe(200);
+    expect(sns.published).toHaveLength(0);
+    expect(slack.responses(responseUrl).map((r) => (r.body as { text?: string }).text)).toEqual([
+      expect.stringContaining('extend REQ-0K2M9Q7X 30m <why>'),
+    ]);
+  });
+
+  function extendSubmission(duration: string, reason: string, metadata = '{"requestId":"REQ-0K2M9Q7X"}') {
+    return toLambdaEvent(
+      viewSubmission({
+        userId: ALICE,
+        userName: 'alice',
+        teamId: TEAM,
+        view: {
+          id: 'V0EXTEND01',
+          callback_id: 'grant.extend_form',
+          private_metadata: metadata,
+          state: {
+            values: {
+              extend_duration: { 'extend_duration.input': { type: 'plain_text_input', value: duration } },
+              extend_reason: { 'extend_reason.input': { type: 'plain_text_input', value: reason } },
+            },
+          },
+        },
+      }),
+      signing,
+    );
+  }
+
+  it('publishes grant.extend once the form is submitted, the same command however often', async () => {
+    expect((await send(extendSubmission('45m', ' the backfill runs long '))).body).toBeUndefined();
+    await send(extendSubmission('45m', ' the backfill runs long '));
+    const commands = published();
+    expect(commands[0]).toMatchObject({
+      type: 'grant.extend',
+      requestId: 'REQ-0K2M9Q7X',
+      durationMinutes: 45,
+      reason: 'the backfill runs long',
+      actor: expect.objectContaining({ userId: ALICE }),
+    });
+    expect(new Set(commands.map((c) => c.commandId)).size).toBe(1);
+  });
+
+  it.each([
+    ['a duration it cannot read', 'soon', 'the backfill runs long', 'extend_duration'],
+    ['no reason', '30m', 'ok', 'extend_reason'],
+  ])(
+    'refuses %s in the form, under that field, publishing nothing',
+    async (_case, duration, reason, field) => {
+      const reply = await send(extendSubmission(duration, reason));
+      expect(reply.body).toMatchObject({
+        response_action: 'errors',
+        errors: { [field]: expect.any(String) },
+      });
       expect(sns.published).toHaveLength(0);
-      const texts = slack.responses(responseUrl).map((r) => (r.body as { text?: string }).text);
-      expect(texts).toEqual([expect.stringContaining(said)]);
-      expect(texts[0]).not.toContain('received');
     },
   );
 

@@ -2,17 +2,23 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { ACTION_IDS, parseExtendButtonValue } from '../../../shared/adapters/slack/action-ids.js';
 import {
   commandQueuedReply,
-  notAvailableYetReply,
+  extendFormUnavailableReply,
   notQueuedReply,
   reissueQueuedReply,
 } from '../../../shared/adapters/slack/intake-messages.js';
-import { queueReissue, queueRevoke } from '../../../shared/use-cases/request-intake.js';
-import { actorOf, type ListenerDeps, requestIdOrUndefined, respondOrLog } from './context.js';
+import { queueExtend, queueReissue, queueRevoke } from '../../../shared/use-cases/request-intake.js';
+import {
+  EXTEND_MODAL_CALLBACK_ID,
+  EXTEND_REASON_BLOCK_ID,
+  extendModal,
+  readExtendModal,
+} from '../../../shared/adapters/slack/extend-modal.js';
+import type { RequestId } from '../../../shared/domain/request-id.js';
+import { actorOf, type ListenerDeps, requestIdOrUndefined, respondOrLog, slackErrorCode } from './context.js';
 
 /**
- * The buttons on a grant. A fresh token is queued for the worker (which checks it is the
- * requester's). Revoke and Extend are not carried out yet, so nothing is queued for them and the
- * person is told so plainly rather than promised an action that will not happen.
+ * The buttons on a grant's DM: a fresh token and revoke are queued for the worker (which checks
+ * who asks); More time opens a form for how much and why, then queues the extension.
  */
 export function registerGrantActions(app: App, deps: ListenerDeps): void {
   app.action<BlockAction<ButtonAction>>(ACTION_IDS.reissue, async ({ ack, body, action, respond }) => {
@@ -47,16 +53,40 @@ export function registerGrantActions(app: App, deps: ListenerDeps): void {
     );
   });
 
-  app.action<BlockAction<ButtonAction>>(ACTION_IDS.extend, async ({ ack, action, respond }) => {
+  // More time asks how much and why first: the approvers read both.
+  app.action<BlockAction<ButtonAction>>(ACTION_IDS.extend, async ({ ack, body, action, client, respond }) => {
     await ack();
     const parsed = parseExtendButtonValue(action.value ?? '');
     const requestId = parsed ? requestIdOrUndefined(parsed.requestId) : undefined;
-    if (!requestId) return;
-    deps.logger.info('grant action not available yet', { action: 'extend' });
-    await respondOrLog(
-      respond,
-      { ...notAvailableYetReply('extend', requestId), replace_original: false },
-      deps.logger,
+    if (!parsed || !requestId) return;
+    try {
+      await client.views.open({ trigger_id: body.trigger_id, view: extendModal(requestId, parsed.minutes) });
+    } catch (error) {
+      deps.logger.warn('views.open failed for the extend form', { error: slackErrorCode(error) });
+      await respondOrLog(
+        respond,
+        { ...extendFormUnavailableReply(requestId), replace_original: false },
+        deps.logger,
+      );
+    }
+  });
+
+  app.view(EXTEND_MODAL_CALLBACK_ID, async ({ ack, view, body }) => {
+    const form = readExtendModal(view.private_metadata, view.state.values);
+    if (!form.ok) return ack({ response_action: 'errors', errors: form.errors });
+    // The view id is the same however often the form is submitted: one extension per form.
+    const outcome = await queueExtend(
+      deps,
+      { actor: actorOf(body) },
+      { requestId: form.requestId as RequestId, minutes: form.minutes, reason: form.reason },
+      view.id,
     );
+    if (!outcome.queued) {
+      return ack({
+        response_action: 'errors',
+        errors: { [EXTEND_REASON_BLOCK_ID]: notQueuedReply(outcome).text.replace(/^:warning: /, '') },
+      });
+    }
+    return ack();
   });
 }

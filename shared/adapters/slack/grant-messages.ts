@@ -3,7 +3,8 @@ import type { AccessRequest } from '../../domain/access-request.js';
 import { deliveryToken } from '../../domain/delivery-token.js';
 import { formatDuration } from '../../domain/duration.js';
 import { explainGrantFailure } from '../../domain/refusals.js';
-import { ACTION_IDS } from './action-ids.js';
+import { ACTION_IDS, extendButtonValue } from './action-ids.js';
+import { findLevel } from '../../domain/eligibility.js';
 import { SLASH_COMMAND } from './intake-messages.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 import { button, type ChatMessage, context, link, section, slackDate, what } from './request-messages.js';
@@ -55,6 +56,17 @@ export function grantReadyDm(request: AccessRequest, catalog: Catalog, delivery:
         block_id: `grant:${request.requestId}`,
         elements: [
           button(ACTION_IDS.reissue, 'Get a fresh token', request.requestId),
+          ...(findLevel(catalog, request)?.maxExtension
+            ? [
+                {
+                  ...button(ACTION_IDS.extend, 'More time…', request.requestId),
+                  value: extendButtonValue(
+                    request.requestId,
+                    Math.min(30, findLevel(catalog, request)?.maxExtension?.minutes ?? 30),
+                  ),
+                },
+              ]
+            : []),
           button(ACTION_IDS.revoke, 'Done: revoke now', request.requestId, 'danger'),
         ],
       },

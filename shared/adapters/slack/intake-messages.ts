@@ -94,10 +94,10 @@ export function reissueQueuedReply(requestId: RequestId): EphemeralReply {
   );
 }
 
-/** The Extend button of older token DMs: say what to type instead, and that nothing changed. */
-export function notAvailableYetReply(action: 'extend', requestId: RequestId): EphemeralReply {
+/** The extend form could not open: what to type instead, and that nothing changed. */
+export function extendFormUnavailableReply(requestId: RequestId): EphemeralReply {
   return ephemeral(
-    `The Extend button does not ask for more time yet: nothing was changed for *${requestId}*. Type \`${SLASH_COMMAND} ${action} ${requestId} 30m <why>\` instead; the approvers decide.`,
+    `The form did not open, so nothing was asked for *${requestId}*. Click More time again, or type \`${SLASH_COMMAND} extend ${requestId} 30m <why>\`; the approvers decide.`,
   );
 }
 

@@ -38,13 +38,29 @@ describe('the DM that carries the token', () => {
     expect(message.text).toContain('REQ-0K2M9Q7X');
   });
 
-  it('offers a fresh token, and handing the access back, with buttons whose value is the request id', () => {
-    const actions = message.blocks.find((b) => b.type === 'actions') as {
-      elements: { action_id: string; value: string }[];
-    };
-    expect(actions.elements.map((e) => [e.action_id, e.value])).toEqual([
+  const buttonsOf = (dm: typeof message) =>
+    (
+      dm.blocks.find((b) => b.type === 'actions') as { elements: { action_id: string; value: string }[] }
+    ).elements.map((e) => [e.action_id, e.value]);
+
+  it('offers a fresh token, more time (the level allows 2h), and handing the access back', () => {
+    expect(buttonsOf(message)).toEqual([
       ['grant.reissue', 'REQ-0K2M9Q7X'],
+      ['grant.extend', 'REQ-0K2M9Q7X:30'],
       ['grant.revoke', 'REQ-0K2M9Q7X'],
+    ]);
+  });
+
+  it('offers no more time on a level without maxExtension', () => {
+    const admin = accessRequest({
+      state: 'APPROVED',
+      grant: GRANT,
+      database: 'billing-staging',
+      level: 'admin',
+    });
+    expect(buttonsOf(grantReadyDm(admin, catalog, delivery)).map(([id]) => id)).toEqual([
+      'grant.reissue',
+      'grant.revoke',
     ]);
   });
 
