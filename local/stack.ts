@@ -13,7 +13,12 @@ import { createWorkerHandler, type WorkerOverrides } from '../lambdas/worker/wir
 import { DynamoDbRequestStore } from '../shared/adapters/dynamodb/dynamodb-request-store.js';
 import { createRequestTable } from '../shared/adapters/dynamodb/request-table.js';
 import { SnsEventPublisher } from '../shared/adapters/sns/sns-event-publisher.js';
-import { attributesOf, parseTopicCommand, type TopicCommand } from '../shared/messages/commands.js';
+import {
+  attributesOf,
+  parseTopicCommand,
+  reconcileCommand,
+  type TopicCommand,
+} from '../shared/messages/commands.js';
 import type { Clock } from '../shared/ports/clock.js';
 import type { EventPublisher } from '../shared/ports/event-publisher.js';
 import { vaultCall } from '../bin/vault-http.js';
@@ -81,6 +86,11 @@ export interface LocalStackOptions {
   readonly redeliverOnError?: number;
   /** Where the Lambdas count what operators alarm on; default Powertools Metrics. */
   readonly metrics?: Metrics;
+  /**
+   * Publishes `reconcile` this often (real milliseconds), as the EventBridge rule does every few
+   * minutes in AWS; off when not given (tests publish it when they mean it).
+   */
+  readonly reconcileEveryMs?: number;
 }
 
 /** The access topic as the stack's users see it, whichever carries it. */
@@ -143,6 +153,8 @@ export interface LocalStack {
   signed<T>(request: SlackRequest<T>): APIGatewayProxyEventV2;
   /** Plays out every topic message and Jira webhook, and what they cause, until all is quiet. */
   settle(): Promise<void>;
+  /** Publishes `reconcile` every `everyMs` until the returned function (or stop()) ends it. */
+  startPeriodicReconcile(everyMs: number): () => void;
   /** Sends the Jira webhooks `act` causes to a capture instead of the handler; returns their bodies. */
   captureWebhooks(act: () => unknown): Promise<string[]>;
   /** Emulators and topic emptied, a new table, a fresh worker subscribed: a test starts from nothing. */
@@ -315,6 +327,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await topic.drain();
     };
 
+    const timers = new Set<NodeJS.Timeout>();
+    const startPeriodicReconcile = (everyMs: number) => {
+      const timer = setInterval(() => {
+        // A failed publish is the next tick's to make up; the rule in AWS is just as best-effort.
+        topic.publish(reconcileCommand(clock.now(), randomUUID())).catch(() => undefined);
+      }, everyMs);
+      timer.unref();
+      timers.add(timer);
+      return () => {
+        clearInterval(timer);
+        timers.delete(timer);
+      };
+    };
+
     const stack: LocalStack = {
       ad,
       db,
@@ -360,6 +386,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           timestamp: Math.floor(clock.now().getTime() / 1000),
         }),
       settle,
+      startPeriodicReconcile,
       captureWebhooks: async (act) => {
         const bodies: string[] = [];
         const capture = await serveFunctionUrl('capture', async (event) => {
@@ -392,12 +419,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         subscribeWorker();
       },
       stop: async () => {
+        for (const timer of timers) clearInterval(timer);
+        timers.clear();
         unsubscribe();
         await topic.drain();
         await stopAll();
       },
     };
     await stack.reset();
+    if (options.reconcileEveryMs) startPeriodicReconcile(options.reconcileEveryMs);
     return stack;
   } catch (error) {
     await stopAll();

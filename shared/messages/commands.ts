@@ -174,6 +174,16 @@ export function grantExpireCommand(requestId: string, dueAt: Date, issuedAt: Dat
   };
 }
 
+/** The periodic sweep's command: its own id each time, so every run is a run. */
+export function reconcileCommand(at: Date, id: string): Reconcile {
+  return {
+    type: 'reconcile',
+    version: COMMAND_VERSION,
+    commandId: `reconcile:${id}`,
+    issuedAt: at.toISOString(),
+  };
+}
+
 export const COMMAND_TYPES = topicCommandSchema.options.map((o) => o.shape.type.value) as CommandType[];
 
 /** Message attributes published with every command, for subscription filters and the worker. */

@@ -308,6 +308,27 @@ describe('reconcile', () => {
     await expectGone(creds, session);
   });
 
+  it("periodic in the local stack: with the schedule lost, the stack's own reconcile ends the grant", async () => {
+    const { request, creds, session } = await grantedWithSession();
+    stack.scheduler.reset();
+    clockNow = new Date(expireAt(request).getTime() + 1000);
+    const stop = stack.startPeriodicReconcile(25);
+    try {
+      await vi.waitFor(
+        async () => {
+          await stack.settle();
+          expect((await store().get(request.requestId))?.state).toBe('EXPIRED');
+        },
+        { timeout: 5000, interval: 50 },
+      );
+    } finally {
+      stop();
+    }
+    await stack.settle();
+    expect(stack.topic.published().filter((c) => c.type === 'reconcile').length).toBeGreaterThan(0);
+    await expectGone(creds, session);
+  });
+
   it('a revocation that fails (the database unreachable from Vault): pending, retried with backoff until the user is gone', async () => {
     const { request, creds, session } = await grantedWithSession();
     const connection = (url: string) =>
