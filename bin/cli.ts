@@ -17,6 +17,8 @@ import {
   vaultTargetFrom,
 } from './creds.js';
 import { connect } from './connect.js';
+import { retryRevocation } from './revoke-retry.js';
+import { isRequestId } from '../shared/domain/request-id.js';
 import { applyVaultSync, formatPlan, planVaultSync, VaultSyncError } from './vault-sync.js';
 
 /** Exit codes scripts can rely on. */
@@ -166,6 +168,41 @@ export async function vaultSync(
   }
 }
 
+export async function revokeRetry(
+  requestId: string,
+  options: { function: string; region?: string },
+  io: CliIo,
+): Promise<number> {
+  const env = io.env ?? process.env;
+  const id = requestId.toUpperCase();
+  if (!isRequestId(id)) {
+    io.err(`${requestId} is not a request id: give the REQ-… id from the request's messages or ticket.`);
+    return EXIT.unusable;
+  }
+  const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const endpoint = env.AWS_ENDPOINT_URL_LAMBDA ?? env.AWS_ENDPOINT_URL;
+  const outcome = await retryRevocation(id, {
+    functionName: options.function,
+    ...(region ? { region } : {}),
+    ...(endpoint ? { endpoint } : {}),
+  });
+  switch (outcome.kind) {
+    case 'done':
+      io.out(
+        `${id}: the worker retried it without an error. If a revocation was pending, the user is gone and the grant ended; the request's audit trail shows the attempt.`,
+      );
+      return EXIT.ok;
+    case 'failed':
+      io.err(`${id}: the revocation failed again: ${outcome.message}. Fix that, then run this again.`);
+      return EXIT.invalid;
+    case 'unreachable':
+      io.err(
+        `Could not invoke ${options.function}: ${outcome.message}. Check the function name, the region and your AWS credentials (lambda:InvokeFunction).`,
+      );
+      return EXIT.unusable;
+  }
+}
+
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let exitCode: number = EXIT.ok;
   const program = new Command()
@@ -216,6 +253,19 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     .option('--token-role <name>', 'the token role requester tokens are made through', undefined)
     .action(async (file: string, options: { apply: boolean; tokenRole?: string }) => {
       exitCode = await vaultSync(file, options, io);
+    });
+
+  program
+    .command('revoke')
+    .description(
+      'operators: retry a revocation that kept failing, now, once its cause is fixed (invokes the deployed worker)',
+    )
+    .argument('<requestId>', 'the request whose revocation to retry, e.g. REQ-0K2M9Q7X')
+    .requiredOption('--retry', 'retry the pending revocation (the only action so far)')
+    .requiredOption('--function <name>', "the worker Lambda's name or ARN")
+    .option('--region <region>', 'its AWS region (default: AWS_REGION)')
+    .action(async (requestId: string, options: { function: string; region?: string }) => {
+      exitCode = await revokeRetry(requestId, options, io);
     });
 
   try {

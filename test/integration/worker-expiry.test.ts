@@ -11,6 +11,8 @@ import vault from 'node-vault';
 import { VaultCredentialBroker } from '../../shared/adapters/vault/vault-credential-broker.js';
 import type { WrappedConnection } from '../../shared/ports/credential-broker.js';
 import { slashCommand } from '../../local/slack/signed-request.js';
+import { LambdaEmulator } from '../../local/emulators/lambda/lambda-emulator.js';
+import type { SNSEvent } from 'aws-lambda';
 import { capturingLogger } from '../fixtures/capturing-logger.js';
 import {
   APPROVERS,
@@ -371,6 +373,59 @@ describe('reconcile', () => {
     await reconcileNow(3);
     expect((await store().get(request.requestId))?.state).toBe('EXPIRED');
     await expectGone(creds, session);
+  });
+
+  it('jit-access revoke --retry: once the cause is fixed, the operator ends it now, without waiting for the backoff', async () => {
+    const { request, creds, session } = await grantedWithSession();
+    const lambda = new LambdaEmulator();
+    await lambda.start();
+    const worker = stack.worker();
+    lambda.register('jit-access-worker', (event, context) => worker(event as SNSEvent, context));
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDOPERATOR');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'operator-secret');
+    const retry = async () => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runCli(['revoke', request.requestId, '--retry', '--function', 'jit-access-worker'], {
+        out: (line) => out.push(line),
+        err: (line) => err.push(line),
+        env: { AWS_ENDPOINT_URL_LAMBDA: lambda.url, AWS_REGION: 'eu-west-1' },
+      });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    try {
+      stack.vault.seal();
+      clockNow = new Date(expireAt(request).getTime() + 1000);
+      await stack.scheduler.fireDue();
+      await settle(3);
+      expect((await store().get(request.requestId))?.revocation).toMatchObject({
+        pending: true,
+        attempts: 3,
+      });
+
+      const still = await retry();
+      expect(still.code).toBe(1);
+      expect(still.err).toContain('failed again');
+      expect(still.err).not.toMatch(/hvs\./);
+      expect((await store().get(request.requestId))?.revocation?.attempts).toBe(4);
+
+      stack.vault.unseal();
+      const fixed = await retry();
+      expect(fixed).toMatchObject({ code: 0, out: expect.stringContaining('retried it without an error') });
+      await settle(3);
+      expect((await store().get(request.requestId))?.state).toBe('EXPIRED');
+      await expectGone(creds, session);
+
+      const unknown = await runCli(['revoke', request.requestId, '--retry', '--function', 'nope'], {
+        out: () => undefined,
+        err: () => undefined,
+        env: { AWS_ENDPOINT_URL_LAMBDA: lambda.url, AWS_REGION: 'eu-west-1' },
+      });
+      expect(unknown).toBe(2);
+    } finally {
+      vi.unstubAllEnvs();
+      await lambda.stop();
+    }
   });
 
   it('a request nobody decided within decisionTimeout: TIMED_OUT, ticket closed, requester told how to ask again', async () => {
