@@ -2,6 +2,7 @@ import type { AccessRequest, AuditActor } from '../domain/access-request.js';
 import type { Reconcile } from '../messages/commands.js';
 import { CredentialBrokerError } from '../ports/credential-broker.js';
 import { StaleStateError } from '../ports/request-store.js';
+import { TicketTrackerError } from '../ports/ticket-tracker.js';
 import { completeDecisionEffects } from './decision-effects.js';
 import { type EndGrantDeps, endGrant } from './end-grant.js';
 import { type GrantDeps, grantAccess } from './grant-access.js';
@@ -136,10 +137,15 @@ async function recoverJiraDecisions(deps: ReconcileDeps, pending: readonly Acces
     [statuses.approved, 'approve'],
     [statuses.denied, 'deny'],
   ] as const) {
-    for (const key of await deps.tickets.keysInStatus(status, RECONCILE_BATCH)) {
+    // Jira down is the next run's to make up: the other guards of this run must still run.
+    const keys = await deps.tickets.keysInStatus(status, RECONCILE_BATCH).catch((error: unknown) => {
+      if (error instanceof TicketTrackerError) return [];
+      throw error;
+    });
+    for (const key of keys) {
       const request = byKey.get(key);
       if (!request) continue;
-      const move = await deps.tickets.lastMoveTo(key, status);
+      const move = await deps.tickets.lastMoveTo(key, status).catch(() => undefined);
       if (!move) continue;
       const outcome = await decideRequest(deps, {
         type: 'request.decided',
@@ -152,8 +158,10 @@ async function recoverJiraDecisions(deps: ReconcileDeps, pending: readonly Acces
         source: 'jira',
         actor: { kind: 'jira', accountId: move.accountId },
         jira: { issueKey: key, fromStatus: move.fromStatus, toStatus: status },
-      });
-      if (outcome.kind === 'approved') await grantAccess(deps, request.requestId);
+      }).catch(() => undefined);
+      if (!outcome) continue;
+      // The grant's own failures are recorded on the request; the stalled-grant guard retries it.
+      if (outcome.kind === 'approved') await grantAccess(deps, request.requestId).catch(() => undefined);
       if (outcome.kind === 'approved' || outcome.kind === 'denied' || outcome.kind === 'approval_recorded')
         decided += 1;
     }

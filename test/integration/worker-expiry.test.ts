@@ -310,6 +310,30 @@ describe('reconcile', () => {
     await expectGone(creds, session);
   });
 
+  it('Jira down during reconcile: its search is skipped, and the grant past its end still ends', async () => {
+    const { request, creds, session } = await grantedWithSession();
+    // A waiting request with a ticket, so reconcile does search Jira for lost decisions.
+    const waiting = submittedBy({ slackId: PEOPLE.alice.slackId, userName: 'alice' }, clockNow, {
+      target: { database: 'orders', level: 'write' },
+    });
+    await stack.topic.publish(waiting);
+    await settle();
+    expect((await store().get(waiting.requestId))?.ticket).toBeDefined();
+    stack.scheduler.reset();
+    clockNow = new Date(expireAt(request).getTime() + 1000);
+    const searches = () =>
+      stack.jira.calls.filter((c) => c.operation?.startsWith('searchAndReconsile')).length;
+    const before = searches();
+    // Every attempt of the tracker's retries: the search fails for this whole run.
+    stack.jira.failNext('searchAndReconsileIssuesUsingJqlPost', { status: 503, times: 20 });
+    stack.jira.failNext('searchAndReconsileIssuesUsingJql', { status: 503, times: 20 });
+    await reconcileNow();
+    expect(searches()).toBeGreaterThan(before);
+    expect((await store().get(request.requestId))?.state).toBe('EXPIRED');
+    expect((await store().get(waiting.requestId))?.state).toBe('PENDING_APPROVAL');
+    await expectGone(creds, session);
+  });
+
   it("periodic in the local stack: with the schedule lost, the stack's own reconcile ends the grant", async () => {
     const { request, creds, session } = await grantedWithSession();
     stack.scheduler.reset();
