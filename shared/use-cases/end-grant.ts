@@ -220,6 +220,10 @@ export async function completeEndNotes(deps: EndGrantDeps, request: AccessReques
   if (!told().approversMessage) {
     const message = current.slack.approversMessage;
     if (message) await deps.notifier.refreshAnnouncement(current, message);
+    // An extension still waiting can no longer be approved: its buttons go too.
+    const waiting = current.extensions?.at(-1);
+    if (waiting?.status === 'pending' && waiting.approversMessage)
+      await deps.notifier.refreshExtension(current, waiting.number, waiting.approversMessage);
     current = await mark('approversMessage');
   }
   if (!told().ticket) {

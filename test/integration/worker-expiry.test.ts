@@ -642,6 +642,21 @@ describe('extend', () => {
     expect((await store().get(request.requestId))?.state).toBe('REVOKED');
   });
 
+  it('a grant that ends while its extension waits: the extension message loses its buttons', async () => {
+    const { request } = await grantedWithSession();
+    await slash(PEOPLE.alice.slackId, `extend ${request.requestId} 30m the backfill runs long`);
+    await settle();
+    const message = (await store().get(request.requestId))?.extensions?.[0]?.approversMessage;
+    const shown = () =>
+      JSON.stringify(stack.slack.messagesIn(APPROVERS).find((m) => m.ts === message?.ts)?.blocks);
+    expect(shown()).toContain('extension.approve');
+    clockNow = new Date(expireAt(request).getTime() + 1000);
+    await stack.scheduler.fireDue();
+    await settle();
+    expect(shown()).not.toContain('extension.approve');
+    expect(shown()).toContain('ended before a decision');
+  });
+
   it('grant.extend delivered three times at once: one extension, one approvers message, one DM', async () => {
     const { request } = await grantedWithSession();
     const command: TopicCommand = {
