@@ -513,16 +513,7 @@ describe('ack Lambda: buttons', () => {
     expect(JSON.stringify(opened?.view)).toContain('"initial_value":"30m"');
   });
 
-  it('offers the typed command when the More time form cannot be opened', async () => {
-    const { event, responseUrl } = click('grant.extend', 'REQ-0K2M9Q7X:30', 'D0ALICEDM', '1234.5678.expired');
-    expect((await send(event)).status).toBe(200);
-    expect(sns.published).toHaveLength(0);
-    expect(slack.responses(responseUrl).map((r) => (r.body as { text?: string }).text)).toEqual([
-      expect.stringContaining('extend REQ-0K2M9Q7X 30m <why>'),
-    ]);
-  });
-
-  function extendSubmission(duration: string, reason: string, metadata = '{"requestId":"REQ-0K2M9Q7X"}') {
+  function extendSubmission(duration: string, reason: string) {
     return toLambdaEvent(
       viewSubmission({
         userId: ALICE,
@@ -531,7 +522,7 @@ describe('ack Lambda: buttons', () => {
         view: {
           id: 'V0EXTEND01',
           callback_id: 'grant.extend_form',
-          private_metadata: metadata,
+          private_metadata: '{"requestId":"REQ-0K2M9Q7X"}',
           state: {
             values: {
               extend_duration: { 'extend_duration.input': { type: 'plain_text_input', value: duration } },
@@ -603,14 +594,20 @@ describe('ack Lambda: buttons', () => {
     });
   });
 
-  it('offers the typed command when the deny form cannot be opened', async () => {
-    const { event, responseUrl } = click('request.deny', 'REQ-0K2M9Q7X', 'C0APPROVALS', '1234.5678.expired');
-    expect((await send(event)).status).toBe(200);
-    expect(sns.published).toHaveLength(0);
-    expect(slack.responses(responseUrl).map((r) => (r.body as { text?: string }).text)).toEqual([
-      expect.stringContaining('deny REQ-0K2M9Q7X <reason>'),
-    ]);
-  });
+  it.each([
+    ['deny', 'request.deny', 'REQ-0K2M9Q7X', 'C0APPROVALS', 'deny REQ-0K2M9Q7X <reason>'],
+    ['More time', 'grant.extend', 'REQ-0K2M9Q7X:30', 'D0ALICEDM', 'extend REQ-0K2M9Q7X 30m <why>'],
+  ])(
+    'offers the typed command when the %s form cannot be opened',
+    async (_form, actionId, value, channel, typed) => {
+      const { event, responseUrl } = click(actionId, value, channel, '1234.5678.expired');
+      expect((await send(event)).status).toBe(200);
+      expect(sns.published).toHaveLength(0);
+      expect(slack.responses(responseUrl).map((r) => (r.body as { text?: string }).text)).toEqual([
+        expect.stringContaining(typed),
+      ]);
+    },
+  );
 
   function denySubmission(reason: string, metadata: string, viewId = 'V0DENY0001') {
     return toLambdaEvent(

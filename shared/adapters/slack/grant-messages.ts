@@ -32,6 +32,7 @@ export function grantReadyDm(request: AccessRequest, catalog: Catalog, delivery:
     ),
   );
   const address = catalog.global.vault.address;
+  const maxExtension = findLevel(catalog, request)?.maxExtension;
   const headline = delivery.fresh
     ? `:arrows_counterclockwise: *${request.requestId}*: a fresh credential for ${what(request, catalog)}; the previous one is revoked.`
     : `:key: *${request.requestId}*: your temporary MySQL user for ${what(request, catalog)} is ready.`;
@@ -56,14 +57,12 @@ export function grantReadyDm(request: AccessRequest, catalog: Catalog, delivery:
         block_id: `grant:${request.requestId}`,
         elements: [
           button(ACTION_IDS.reissue, 'Get a fresh token', request.requestId),
-          ...(findLevel(catalog, request)?.maxExtension
+          ...(maxExtension
             ? [
                 {
                   ...button(ACTION_IDS.extend, 'More time…', request.requestId),
-                  value: extendButtonValue(
-                    request.requestId,
-                    Math.min(30, findLevel(catalog, request)?.maxExtension?.minutes ?? 30),
-                  ),
+                  // The form starts at 30 minutes, or the level's whole allowance when smaller.
+                  value: extendButtonValue(request.requestId, Math.min(30, maxExtension.minutes)),
                 },
               ]
             : []),
