@@ -6,10 +6,10 @@
  *   private MariaDB), from the moment the expiry schedule fires until the user is gone and a login
  *   is refused. p50/p99 over LAG_GRANTS. EventBridge's own firing delay (seconds, at most a
  *   minute) is AWS's and not in it.
- * - Revoke throughput on one MariaDB: VaultCredentialBroker.revoke (sys/leases/revoke, which runs
+ * - Revoke throughput on one MariaDB, 1, 4 and 8 at a time: VaultCredentialBroker.revoke (sys/leases/revoke, which runs
  *   the role's DROP USER IF EXISTS + KILL CONNECTION USER) against the Vault emulator in its own
  *   process, against the floor of running those two statements over a pooled admin connection,
- *   same count, same concurrency, same run.
+ *   same count, same concurrency, same run, in alternating rounds.
  * - Reconcile over 10,000 stored requests of which 100 are due (DynamoDB through dynalite, seeded
  *   with the store's own item layout): one run's wall time.
  * Writes bench/results/expiry.json and prints a table. Not a test: numbers vary by machine.
@@ -41,12 +41,17 @@ import {
 import { accessRequest } from '../test/fixtures/access-request.js';
 import { decisionPeople, decisionStack, submittedBy, buttonClick } from '../test/fixtures/decision-stack.js';
 import { servedBroker, serveVaultEmulator } from './served-vault.js';
+import { desiredVaultState } from '../bin/vault-sync.js';
+import { vaultRoleName } from '../shared/adapters/vault/vault-names.js';
 import { msSince, percentile, round, summary, throughput } from './stats.js';
 
 const root = join(import.meta.dirname, '..');
 const LAG_GRANTS = Number(process.env.BENCH_LAG_GRANTS ?? 50);
-const REVOKES = Number(process.env.BENCH_REVOKES ?? 300);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+/** Revocations per round; ROUNDS rounds per concurrency level, for each side. */
+const ROUND = Number(process.env.BENCH_REVOKE_ROUND ?? 200);
+const ROUNDS = 6;
+/** One worker at a time, a few, and a burst of expiries with the worker scaled out. */
+const CONCURRENCIES = (process.env.BENCH_CONCURRENCY ?? '1,4,8').split(',').map(Number);
 const STORED = Number(process.env.BENCH_STORED ?? 10_000);
 const DUE = 100;
 const quietLogger = (service: string) => new Logger({ serviceName: service, logLevel: 'ERROR' });
@@ -65,7 +70,7 @@ async function main(): Promise<void> {
     port: db.port,
     user: db.user,
     password: db.password,
-    connectionLimit: CONCURRENCY,
+    connectionLimit: Math.max(...CONCURRENCIES),
   });
   let stack: LocalStack | undefined;
   try {
@@ -122,37 +127,73 @@ async function main(): Promise<void> {
     }
 
     // ---- 2. revoke throughput against DROP USER + KILL -----------------------------------------------
+    // Each concurrency level gets its own users, revoked in rounds that alternate which side goes
+    // first: DROP USER costs more the more accounts the server holds, so both sides see the same.
     const served = await serveVaultEmulator();
-    let floorMs: number;
-    let revokeMs: number;
-    let hopMs: number;
+    const byConcurrency: {
+      concurrency: number;
+      floor: number;
+      revoke: number;
+      ratio: number;
+      vaultRoundTripOnly: number;
+    }[] = [];
     try {
       const { broker, grant } = await servedBroker(served, db, stack.catalogPath);
-      const leases: string[] = [];
-      await throughput(
-        REVOKES + 20,
-        CONCURRENCY,
-        async () => void leases.push((await broker.mint(grant)).leaseId),
+      const role = desiredVaultState(loadCatalogFile(stack.catalogPath)).find(
+        (item) => item.kind === 'database role' && item.name === vaultRoleName(grant.database, grant.level),
       );
-      const raw: string[] = [];
-      for (let i = 0; i < REVOKES + 20; i++) {
-        const name = `rawdrop-${i}-${randomUUID().slice(0, 6)}`;
-        raw.push(name);
-        await pool.query(`CREATE USER '${name}'@'%' IDENTIFIED BY '${randomUUID()}'`);
+      if (role?.kind !== 'database role') throw new Error('no Vault role for the bench grant');
+      const creation = role.fields.creation_statements
+        .flatMap((s) => s.split(';'))
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const concurrency of CONCURRENCIES) {
+        const count = ROUND * ROUNDS;
+        const leases: string[] = [];
+        await throughput(count + 20, 4, async () => void leases.push((await broker.mint(grant)).leaseId));
+        // The floor drops users made as Vault makes the level's: its creation statements, so the
+        // same privilege rows go with each DROP USER.
+        const raw: string[] = [];
+        for (let i = 0; i < count + 20; i++) {
+          const name = `rawdrop-${i}-${randomUUID().slice(0, 6)}`;
+          raw.push(name);
+          for (const statement of creation) {
+            await pool.query(statement.replaceAll('{{name}}', name).replaceAll('{{password}}', randomUUID()));
+          }
+        }
+        const dropRaw = async (i: number) => {
+          await pool.query(`DROP USER IF EXISTS '${raw[i]}'@'%'`);
+          await pool.query(`KILL CONNECTION USER '${raw[i]}'`);
+        };
+        // Warm both, then time each.
+        await throughput(20, concurrency, (i) => dropRaw(count + i));
+        await throughput(20, concurrency, (i) => broker.revoke(leases[count + i] ?? ''));
+        let floorMs = 0;
+        let revokeMs = 0;
+        for (let round = 0; round < ROUNDS; round++) {
+          const from = round * ROUND;
+          const floor = () => throughput(ROUND, concurrency, (i) => dropRaw(from + i));
+          const revoke = () => throughput(ROUND, concurrency, (i) => broker.revoke(leases[from + i] ?? ''));
+          if (round % 2 === 0) {
+            floorMs += await floor();
+            revokeMs += await revoke();
+          } else {
+            revokeMs += await revoke();
+            floorMs += await floor();
+          }
+        }
+        // The same client, the same hop, no SQL: how much of a revocation is the HTTP round trip.
+        const hopMs = await throughput(count, concurrency, (i) =>
+          broker.lookup(leases[i] ?? '').then(() => undefined),
+        );
+        byConcurrency.push({
+          concurrency,
+          floor: round((count / floorMs) * 1000),
+          revoke: round((count / revokeMs) * 1000),
+          ratio: round(floorMs / revokeMs),
+          vaultRoundTripOnly: round((count / hopMs) * 1000),
+        });
       }
-      const dropRaw = async (i: number) => {
-        await pool.query(`DROP USER IF EXISTS '${raw[i]}'@'%'`);
-        await pool.query(`KILL CONNECTION USER '${raw[i]}'`);
-      };
-      // Warm both, then time each.
-      await throughput(20, CONCURRENCY, (i) => dropRaw(REVOKES + i));
-      await throughput(20, CONCURRENCY, (i) => broker.revoke(leases[REVOKES + i] ?? ''));
-      floorMs = await throughput(REVOKES, CONCURRENCY, dropRaw);
-      revokeMs = await throughput(REVOKES, CONCURRENCY, (i) => broker.revoke(leases[i] ?? ''));
-      // The same client, the same hop, no SQL: how much of a revocation is the HTTP round trip.
-      hopMs = await throughput(REVOKES, CONCURRENCY, (i) =>
-        broker.lookup(leases[i] ?? '').then(() => undefined),
-      );
     } finally {
       served.stop();
     }
@@ -251,13 +292,9 @@ async function main(): Promise<void> {
         p95: round(percentile(lags, 95)),
       },
       revokesPerSecond: {
-        note: `${REVOKES} each, ${CONCURRENCY} at a time, one MariaDB. Floor: DROP USER IF EXISTS + KILL CONNECTION USER over a pooled admin connection. Revoke: VaultCredentialBroker.revoke → the Vault emulator in its own process running the same two statements.`,
-        floor: round((REVOKES / floorMs) * 1000),
-        revoke: round((REVOKES / revokeMs) * 1000),
-        ratio: round(floorMs / revokeMs),
+        note: `${ROUND * ROUNDS} each per concurrency level, in ${ROUNDS} alternating rounds, one MariaDB. Floor: DROP USER IF EXISTS + KILL CONNECTION USER over a pooled admin connection, of users made by the level's creation statements. Revoke: VaultCredentialBroker.revoke → the Vault emulator in its own process (a pool of 4, Vault's default max_open_connections) running the same two statements. vaultRoundTripOnly: sys/leases/lookup, the same hop with no SQL.`,
         goal: 0.8,
-        // sys/leases/lookup of the (revoked) leases: node-vault → HTTP → emulator → answer, no SQL.
-        vaultRoundTripOnly: round((REVOKES / hopMs) * 1000),
+        byConcurrency,
       },
       reconcile: {
         note: `${STORED} requests in dynalite (EXPIRED, REVOKED, DENIED, GRANTED not due), ${DUE} GRANTED past their end; one run, no-op Slack/Jira/scheduler, Vault revoke answering at once.`,
@@ -272,10 +309,15 @@ async function main(): Promise<void> {
     writeFileSync(join(root, 'bench/results/expiry.json'), `${JSON.stringify(results, null, 2)}\n`);
     console.table({
       'expiry fires → user gone p50 / p99': { value: `${lag.p50} / ${lag.p99} ms`, n: lag.samples },
-      'DROP USER + KILL floor': { value: `${results.revokesPerSecond.floor} /s`, n: REVOKES },
-      'Vault revoke': { value: `${results.revokesPerSecond.revoke} /s`, n: REVOKES },
-      'revoke / floor': { value: `${results.revokesPerSecond.ratio} (goal ≥ 0.8)`, n: '' },
-      'Vault round trip, no SQL': { value: `${results.revokesPerSecond.vaultRoundTripOnly} /s`, n: REVOKES },
+      ...Object.fromEntries(
+        byConcurrency.map((level) => [
+          `revoke ${level.concurrency} at a time: floor / Vault / no-SQL hop`,
+          {
+            value: `${level.floor} / ${level.revoke} / ${level.vaultRoundTripOnly} /s → ${level.ratio} (goal ≥ 0.8)`,
+            n: ROUND * ROUNDS,
+          },
+        ]),
+      ),
       [`reconcile, ${STORED} stored, ${DUE} due`]: { value: `${results.reconcile.ms} ms`, n: 1 },
     });
     console.log(
