@@ -28,6 +28,43 @@ export async function serveFunctionUrl(name: string, handler: FunctionUrlHandler
   });
 }
 
+/**
+ * Several Function URLs behind one loopback port, each on its own path (the local stack's front
+ * door: Slack's two request URLs and Jira's webhook). Another path is a 404 and another method a
+ * 405, each saying which paths there are.
+ */
+export async function serveFunctionUrls(
+  name: string,
+  routes: Readonly<Record<string, FunctionUrlHandler>>,
+  port = 0,
+): Promise<LoopbackServer> {
+  const paths = Object.keys(routes).join(', ');
+  return startLoopbackServer(
+    name,
+    async (req, res) => {
+      const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+      const handler = routes[path];
+      if (!handler) {
+        res
+          .writeHead(404, { 'content-type': 'text/plain' })
+          .end(`${name}: no route ${path}; POST to ${paths}\n`);
+        return;
+      }
+      if (req.method !== 'POST') {
+        res
+          .writeHead(405, { allow: 'POST', 'content-type': 'text/plain' })
+          .end(`${name}: ${path} takes POST only\n`);
+        return;
+      }
+      const event = await toEvent(req);
+      const result = await handler(event, { awsRequestId: randomUUID() });
+      res.writeHead(result.statusCode ?? 200, { ...(result.headers as Record<string, string> | undefined) });
+      res.end(result.body ?? '');
+    },
+    port,
+  );
+}
+
 async function toEvent(req: IncomingMessage): Promise<APIGatewayProxyEventV2> {
   const body = await readBodyBytes(req);
   // Function URLs join a repeated header with plain commas.

@@ -9,6 +9,13 @@ export type TopicSubscriber = (event: SNSEvent) => Promise<void>;
 export interface InProcessTopicOptions {
   readonly topicArn?: string;
   readonly region?: string;
+  /**
+   * At-least-once and unordered, on purpose (for tests): every delivery made `duplicates` extra
+   * times with the same message id, as SNS and Lambda may; and, with `reorder`, each delivery held
+   * back a random number of event-loop turns (up to `reorder`), so commands published close
+   * together arrive in another order. Seeded, so a failure can be replayed.
+   */
+  readonly delivery?: { readonly duplicates?: number; readonly reorder?: number; readonly seed?: number };
 }
 
 /**
@@ -27,9 +34,15 @@ export class InProcessTopic implements EventPublisher {
   /** Every subscriber invocation that threw, retried ones included. */
   readonly failedAttempts: { readonly event: SNSEvent; readonly error: unknown }[] = [];
   private failures = 0;
+  private readonly copies: number;
+  private readonly reorder: number;
+  private readonly random: () => number;
 
   constructor(options: InProcessTopicOptions = {}) {
     this.region = options.region ?? 'us-east-1';
+    this.copies = 1 + Math.max(0, options.delivery?.duplicates ?? 0);
+    this.reorder = Math.max(0, options.delivery?.reorder ?? 0);
+    this.random = seeded(options.delivery?.seed ?? 1);
     this.topicArn = options.topicArn ?? `arn:aws:sns:${this.region}:000000000000:jit-access-commands`;
   }
 
@@ -79,9 +92,16 @@ export class InProcessTopic implements EventPublisher {
       region: this.region,
     };
     for (const [subscriptionArn, subscriber] of this.subscribers) {
-      const delivery = this.deliver(subscriber, () => snsLambdaEvent({ ...notification, subscriptionArn }));
-      this.inFlight.add(delivery);
-      void delivery.finally(() => this.inFlight.delete(delivery));
+      for (let copy = 0; copy < this.copies; copy++) {
+        const turns = this.reorder > 0 ? Math.floor(this.random() * (this.reorder + 1)) : 0;
+        const delivery = this.deliver(
+          subscriber,
+          () => snsLambdaEvent({ ...notification, subscriptionArn }),
+          turns,
+        );
+        this.inFlight.add(delivery);
+        void delivery.finally(() => this.inFlight.delete(delivery));
+      }
     }
   }
 
@@ -93,9 +113,10 @@ export class InProcessTopic implements EventPublisher {
   private async deliver(
     subscriber: { handler: TopicSubscriber; redeliverOnError: number },
     event: () => SNSEvent,
+    heldTurns: number,
   ): Promise<void> {
     // After publish has answered, as SNS delivers.
-    await new Promise((resolve) => setImmediate(resolve));
+    for (let turn = 0; turn <= heldTurns; turn++) await new Promise((resolve) => setImmediate(resolve));
     for (let attempt = 0; ; attempt++) {
       const invocation = event();
       try {
@@ -111,4 +132,16 @@ export class InProcessTopic implements EventPublisher {
       }
     }
   }
+}
+
+/** mulberry32: a small seeded generator, so a reordering can be replayed. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

@@ -43,8 +43,8 @@ import type { LoopbackServer } from './emulators/loopback-server.js';
 import { SlackEmulator, type SlackEmulatorOptions } from './emulators/slack/slack-emulator.js';
 import { snsLambdaEvent } from './emulators/sns/lambda-event.js';
 import { SnsEmulator } from './emulators/sns/sns-emulator.js';
-import { serveFunctionUrl } from './function-url.js';
-import { InProcessTopic } from './in-process-topic.js';
+import { serveFunctionUrl, serveFunctionUrls } from './function-url.js';
+import { InProcessTopic, type InProcessTopicOptions } from './in-process-topic.js';
 import { type SlackRequest, toLambdaEvent } from './slack/signed-request.js';
 
 /*
@@ -91,6 +91,23 @@ export interface LocalStackOptions {
    * minutes in AWS; off when not given (tests publish it when they mean it).
    */
   readonly reconcileEveryMs?: number;
+  /** The front door's loopback port (`npm run dev` fixes one); a free one when not given. */
+  readonly port?: number;
+  /**
+   * How the in-process topic delivers: each command `duplicates` extra times, and in an order
+   * shuffled within each burst — the at-least-once, unordered delivery SNS and Lambda give.
+   */
+  readonly delivery?: InProcessTopicOptions['delivery'];
+}
+
+/** Where the stack's front door takes requests, as the Function URLs do in AWS. */
+export interface StackUrls {
+  /** The Slack app's slash command Request URL (the ack Lambda). */
+  readonly slackCommands: string;
+  /** The Slack app's Interactivity Request URL (the ack Lambda). */
+  readonly slackInteractivity: string;
+  /** The Jira webhook's URL (the jira-webhook Lambda). */
+  readonly jiraWebhook: string;
 }
 
 /** The access topic as the stack's users see it, whichever carries it. */
@@ -109,6 +126,8 @@ export interface StackTopic {
 }
 
 export interface LocalStack {
+  /** The clock every handler and emulator reads. */
+  readonly clock: Clock;
   readonly ad: ActiveDirectoryConnection;
   readonly db: MariaDbConnection;
   /** The Vault emulator, configured by `jit-access vault sync` from the catalog. */
@@ -130,6 +149,8 @@ export interface LocalStack {
   readonly ack: AckHandler;
   /** The jira-webhook Lambda the Jira emulator's webhook reaches over HTTP. */
   readonly jiraWebhook: JiraWebhookHandler;
+  /** The front door: Slack's and Jira's requests over HTTP on loopback, to the same handlers. */
+  readonly urls: StackUrls;
   /** The table the subscribed worker uses; reset() makes a new one. */
   readonly tableName: string;
   readonly env: {
@@ -228,7 +249,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     writeFileSync(catalogPath, options.catalog(ad, db));
     const workerVaultToken = await configureVault(vault, db, loadCatalogFile(catalogPath));
 
-    const inProcess = sns ? undefined : new InProcessTopic({ region: REGION });
+    const inProcess = sns
+      ? undefined
+      : new InProcessTopic({ region: REGION, ...(options.delivery ? { delivery: options.delivery } : {}) });
     const topic: StackTopic = sns ? snsTopic(sns) : inProcessTopic(inProcess!);
     const scheduler = await startSchedulerEmulator({
       clock,
@@ -294,10 +317,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ...overrides,
       });
     const jiraWebhook = jiraWebhookWith();
-    const webhookServer: LoopbackServer = await serveFunctionUrl('jira-webhook', jiraWebhook);
-    stops.push(() => webhookServer.close());
+    const ack = ackWith();
+    const frontDoor: LoopbackServer = await serveFunctionUrls(
+      'jit-access',
+      { '/slack/commands': ack, '/slack/interactivity': ack, '/jira/webhook': jiraWebhook },
+      options.port,
+    );
+    stops.push(() => frontDoor.close());
+    const urls: StackUrls = {
+      slackCommands: `${frontDoor.url}/slack/commands`,
+      slackInteractivity: `${frontDoor.url}/slack/interactivity`,
+      jiraWebhook: `${frontDoor.url}/jira/webhook`,
+    };
     const webhookRegistration = {
-      url: `${webhookServer.url}/jira/webhook`,
+      url: urls.jiraWebhook,
       secret: WEBHOOK_SECRET,
       events: ['jira:issue_updated'],
     };
@@ -342,6 +375,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
 
     const stack: LocalStack = {
+      clock,
       ad,
       db,
       vault,
@@ -353,8 +387,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dynamoEndpoint: dynamo.endpoint,
       signingSecret: SIGNING_SECRET,
       webhookSecret: WEBHOOK_SECRET,
-      ack: ackWith(),
+      ack,
       jiraWebhook,
+      urls,
       get tableName() {
         return workerEnv.REQUESTS_TABLE!;
       },

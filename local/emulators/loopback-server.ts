@@ -14,6 +14,8 @@ export interface LoopbackServer {
 export async function startLoopbackServer(
   name: string,
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  /** A fixed port (the dev server's); a free one when not given. */
+  port = 0,
 ): Promise<LoopbackServer> {
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -23,14 +25,14 @@ export async function startLoopbackServer(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
   });
-  const { port } = server.address() as AddressInfo;
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
         // Clients keep sockets alive (fetch, axios); close() would otherwise wait for them to time out.
