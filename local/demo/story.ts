@@ -42,6 +42,8 @@ function check(condition: unknown, message: string): asserts condition {
 }
 
 export const STORY_SCHEMA = 'orders';
+/** How many steps a story that holds throughout has. */
+export const STORY_STEP_COUNT = 14;
 
 /** The orders schema the catalog's levels grant on, with a row to read. */
 export async function seedOrders(admin: Connection): Promise<void> {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { playStory, type StoryStep } from '../../local/demo/story.js';
+import { playStory, STORY_STEP_COUNT, type StoryStep } from '../../local/demo/story.js';
 import { demoPeople, worldStack } from '../../local/demo/world.js';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack.js';
 import { testLogger } from '../fixtures/capturing-logger.js';
@@ -59,6 +59,7 @@ describe('the demo story, end to end', () => {
     const steps = await play();
     expect(failed(steps)).toEqual([]);
     expect(steps.map((s) => [s.step, s.actor])).toEqual(STEPS);
+    expect(STORY_STEP_COUNT).toBe(STEPS.length);
     expect(steps[1]?.outcome).toMatch(/approved by bob; Vault made \S+/);
     expect(steps[12]?.outcome).toBe('REVOKED: open session closed, login refused, user gone from mysql.user');
     expect(stack!.topic.failedAttempts()).toEqual([]);
