@@ -80,7 +80,7 @@ describe('ReadableLogger', () => {
     logger.warn({ message: 'webhook refused', status: 401 });
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(
-      /^\d\d:\d\d:\d\d\.\d{3} {2}worker {9}REQ-7K2M9Q4X {2}request\.decided handled {2}outcome=approved why="two words"$/,
+      /^\d\d:\d\d:\d\d\.\d{3} {2}worker {9}REQ-7K2M9Q4X {3}request\.decided handled {2}outcome=approved why="two words"$/,
     );
     expect(lines[1]).toMatch(/WARN webhook refused {2}status=401$/);
   });
