@@ -37,12 +37,22 @@ export async function serveFunctionUrls(
   name: string,
   routes: Readonly<Record<string, FunctionUrlHandler>>,
   port = 0,
+  onAnswered: (request: { method: string; path: string; status: number; ms: number }) => void = () => {},
 ): Promise<LoopbackServer> {
   const paths = Object.keys(routes).join(', ');
   return startLoopbackServer(
     name,
     async (req, res) => {
+      const start = performance.now();
       const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+      res.once('finish', () =>
+        onAnswered({
+          method: req.method ?? 'GET',
+          path,
+          status: res.statusCode,
+          ms: Math.round(performance.now() - start),
+        }),
+      );
       const handler = routes[path];
       if (!handler) {
         res

@@ -63,14 +63,26 @@ export interface LocalStackOptions {
    * A running Samba AD (startActiveDirectory; the test run's global setup starts one per run):
    * booting a domain takes seconds, so its owner starts it once and stacks share it.
    */
-  readonly directory: ActiveDirectoryConnection;
+  readonly directory?: ActiveDirectoryConnection;
   /**
    * A running MariaDB (the test run's global setup starts one per run): the server the catalog's
    * databases point at, on which Vault creates and drops the temporary users.
    */
-  readonly database: MariaDbConnection;
-  /** The catalog's YAML; the directory is given for its group DNs, the database for host and port. */
-  readonly catalog: (ad: ActiveDirectoryConnection, db: MariaDbConnection) => string;
+  readonly database?: MariaDbConnection;
+  /**
+   * The catalog's YAML, from the directory (for its group DNs) and the database (host and port);
+   * or the path of a catalog file of one's own (`npm run dev` with a real directory or Vault).
+   */
+  readonly catalog:
+    ((ad: ActiveDirectoryConnection, db: MariaDbConnection) => string) | { readonly path: string };
+  /**
+   * Real services in place of emulators (`npm run dev` with a `.env`): each replaces its
+   * emulator's settings in the Lambdas' environments. A real `ldap` needs no `directory`, a real
+   * `vault` no `database`; both then need a catalog file of one's own.
+   */
+  readonly connect?: RealConnectors;
+  /** Each request to the front door, once answered (`npm run dev` prints them). */
+  readonly onFrontDoorRequest?: (request: FrontDoorRequest) => void;
   readonly slack: Omit<SlackEmulatorOptions, 'clock'>;
   readonly jira?: Omit<JiraEmulatorOptions, 'clock'>;
   /** Injected into every handler and emulator; tests move it instead of sleeping. */
@@ -98,6 +110,26 @@ export interface LocalStackOptions {
    * shuffled within each burst — the at-least-once, unordered delivery SNS and Lambda give.
    */
   readonly delivery?: InProcessTopicOptions['delivery'];
+}
+
+export interface RealConnectors {
+  readonly slack?: { readonly botToken: string; readonly signingSecret: string; readonly apiUrl?: string };
+  readonly jira?: {
+    readonly baseUrl: string;
+    readonly email: string;
+    readonly apiToken: string;
+    readonly webhookSecret: string;
+  };
+  readonly vault?: { readonly address: string; readonly token: string };
+  /** The worker's LDAP_* settings (lambdas/worker/config.ts), as they would be in AWS. */
+  readonly ldap?: Readonly<Record<string, string>>;
+}
+
+export interface FrontDoorRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly ms: number;
 }
 
 /** Where the stack's front door takes requests, as the Function URLs do in AWS. */
@@ -128,8 +160,10 @@ export interface StackTopic {
 export interface LocalStack {
   /** The clock every handler and emulator reads. */
   readonly clock: Clock;
-  readonly ad: ActiveDirectoryConnection;
-  readonly db: MariaDbConnection;
+  /** The Samba AD the worker asks; undefined with a real directory. */
+  readonly ad: ActiveDirectoryConnection | undefined;
+  /** The MariaDB the emulated Vault runs its statements on; undefined with a real Vault. */
+  readonly db: MariaDbConnection | undefined;
   /** The Vault emulator, configured by `jit-access vault sync` from the catalog. */
   readonly vault: VaultEmulator;
   /**
@@ -183,7 +217,8 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const SIGNING_SECRET = 'local-stack-signing-secret-0123456789';
+/** The emulated Slack app's signing secret: a fixed local value, so a developer can sign with it. */
+export const LOCAL_SIGNING_SECRET = 'local-stack-signing-secret-0123456789';
 const WEBHOOK_SECRET = 'local-stack-webhook-secret-0123456789';
 const REGION = 'us-east-1';
 // What the SDK clients inside the Lambdas read, as Lambda's environment provides it in AWS.
@@ -243,11 +278,58 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(sns ? { AWS_ENDPOINT_URL_SNS: sns.url } : {}),
     });
 
-    const catalogDir = mkdtempSync(join(tmpdir(), 'jit-stack-'));
-    stops.push(() => rmSync(catalogDir, { recursive: true, force: true }));
-    const catalogPath = join(catalogDir, 'jit-access.config.yaml');
-    writeFileSync(catalogPath, options.catalog(ad, db));
-    const workerVaultToken = await configureVault(vault, db, loadCatalogFile(catalogPath));
+    const real = options.connect ?? {};
+    let catalogPath: string;
+    if ('path' in options.catalog) {
+      catalogPath = options.catalog.path;
+    } else {
+      if (!ad || !db)
+        throw new Error('local stack: a generated catalog needs the directory and the database it points at');
+      const catalogDir = mkdtempSync(join(tmpdir(), 'jit-stack-'));
+      stops.push(() => rmSync(catalogDir, { recursive: true, force: true }));
+      catalogPath = join(catalogDir, 'jit-access.config.yaml');
+      writeFileSync(catalogPath, options.catalog(ad, db));
+    }
+    let vaultSettings: { VAULT_ADDR: string; VAULT_TOKEN: string };
+    if (real.vault) {
+      vaultSettings = { VAULT_ADDR: real.vault.address, VAULT_TOKEN: real.vault.token };
+    } else {
+      if (!db) throw new Error('local stack: the emulated Vault needs a database (or connect a real Vault)');
+      vaultSettings = {
+        VAULT_ADDR: vault.url,
+        VAULT_TOKEN: await configureVault(vault, db, loadCatalogFile(catalogPath)),
+      };
+    }
+    let ldapSettings: Readonly<Record<string, string>>;
+    if (real.ldap) {
+      ldapSettings = real.ldap;
+    } else {
+      if (!ad) throw new Error('local stack: give it a directory (or connect a real one)');
+      ldapSettings = {
+        LDAP_URL: ad.ldapsUrl,
+        LDAP_SECURITY: 'ldaps',
+        LDAP_CA_CERT: readFileSync(ad.caCertPath, 'utf8'),
+        LDAP_TLS_SERVER_NAME: ad.tlsServerName,
+        LDAP_BIND_DN: ad.serviceAccount.dn,
+        LDAP_BIND_PASSWORD: ad.serviceAccount.password,
+        LDAP_BASE_DN: ad.baseDn,
+      };
+    }
+    const slackSettings = real.slack
+      ? {
+          SLACK_BOT_TOKEN: real.slack.botToken,
+          ...(real.slack.apiUrl ? { SLACK_API_URL: real.slack.apiUrl } : {}),
+        }
+      : { SLACK_BOT_TOKEN: slack.token, SLACK_API_URL: slack.apiUrl };
+    const signingSecret = real.slack?.signingSecret ?? LOCAL_SIGNING_SECRET;
+    const jiraSettings = real.jira
+      ? { JIRA_EMAIL: real.jira.email, JIRA_API_TOKEN: real.jira.apiToken, JIRA_BASE_URL: real.jira.baseUrl }
+      : {
+          JIRA_EMAIL: jira.credentials.email,
+          JIRA_API_TOKEN: jira.credentials.apiToken,
+          JIRA_BASE_URL: jira.url,
+        };
+    const webhookSecret = real.jira?.webhookSecret ?? WEBHOOK_SECRET;
 
     const inProcess = sns
       ? undefined
@@ -270,36 +352,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const publisher: { publisher?: EventPublisher } = inProcess ? { publisher: inProcess } : {};
 
     const ackEnv = {
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_BOT_TOKEN: slack.token,
-      SLACK_API_URL: slack.apiUrl,
+      SLACK_SIGNING_SECRET: signingSecret,
+      ...slackSettings,
       ACCESS_TOPIC_ARN: topic.arn,
       JIT_ACCESS_CONFIG: catalogPath,
     };
     const jiraWebhookEnv = {
-      JIRA_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      JIRA_EMAIL: jira.credentials.email,
-      JIRA_API_TOKEN: jira.credentials.apiToken,
-      JIRA_BASE_URL: jira.url,
+      JIRA_WEBHOOK_SECRET: webhookSecret,
+      ...jiraSettings,
       ACCESS_TOPIC_ARN: topic.arn,
       JIT_ACCESS_CONFIG: catalogPath,
     };
     const workerEnv: Record<string, string> = {
-      SLACK_BOT_TOKEN: slack.token,
-      SLACK_API_URL: slack.apiUrl,
-      LDAP_URL: ad.ldapsUrl,
-      LDAP_SECURITY: 'ldaps',
-      LDAP_CA_CERT: readFileSync(ad.caCertPath, 'utf8'),
-      LDAP_TLS_SERVER_NAME: ad.tlsServerName,
-      LDAP_BIND_DN: ad.serviceAccount.dn,
-      LDAP_BIND_PASSWORD: ad.serviceAccount.password,
-      LDAP_BASE_DN: ad.baseDn,
-      JIRA_EMAIL: jira.credentials.email,
-      JIRA_API_TOKEN: jira.credentials.apiToken,
-      JIRA_BASE_URL: jira.url,
+      ...slackSettings,
+      ...ldapSettings,
+      ...jiraSettings,
       JIT_ACCESS_CONFIG: catalogPath,
-      VAULT_ADDR: vault.url,
-      VAULT_TOKEN: workerVaultToken,
+      ...vaultSettings,
       ACCESS_TOPIC_ARN: topic.arn,
       EXPIRY_SCHEDULE_GROUP: SCHEDULE_GROUP,
       EXPIRY_SCHEDULER_ROLE_ARN: SCHEDULER_ROLE,
@@ -322,6 +391,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       'jit-access',
       { '/slack/commands': ack, '/slack/interactivity': ack, '/jira/webhook': jiraWebhook },
       options.port,
+      options.onFrontDoorRequest,
     );
     stops.push(() => frontDoor.close());
     const urls: StackUrls = {
@@ -331,7 +401,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
     const webhookRegistration = {
       url: urls.jiraWebhook,
-      secret: WEBHOOK_SECRET,
+      secret: webhookSecret,
       events: ['jira:issue_updated'],
     };
     let webhookId = jira.registerWebhook(webhookRegistration).id;
@@ -385,8 +455,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       topic,
       catalogPath,
       dynamoEndpoint: dynamo.endpoint,
-      signingSecret: SIGNING_SECRET,
-      webhookSecret: WEBHOOK_SECRET,
+      signingSecret,
+      webhookSecret,
       ack,
       jiraWebhook,
       urls,
@@ -417,7 +487,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
       signed: (request) =>
         toLambdaEvent(request, {
-          signingSecret: SIGNING_SECRET,
+          signingSecret,
           timestamp: Math.floor(clock.now().getTime() / 1000),
         }),
       settle,

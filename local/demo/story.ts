@@ -55,13 +55,15 @@ export async function seedOrders(admin: Connection): Promise<void> {
 }
 
 export async function playStory(stack: LocalStack, options: StoryOptions): Promise<StoryStep[]> {
-  const people = demoPeople(stack.ad);
+  const { ad, db } = stack;
+  if (!ad || !db) throw new Error('the story runs on the Samba AD and the MariaDB of the demo world');
+  const people = demoPeople(ad);
   const steps: StoryStep[] = [];
   const admin = await createConnection({
-    host: stack.db.host,
-    port: stack.db.port,
-    user: stack.db.user,
-    password: stack.db.password,
+    host: db.host,
+    port: db.port,
+    user: db.user,
+    password: db.password,
   });
   const sessions: Connection[] = [];
   const state: {
