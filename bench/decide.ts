@@ -20,7 +20,6 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createJiraWebhookHandler } from '../lambdas/jira-webhook/wiring.js';
 import { startActiveDirectory } from '../local/active-directory.js';
 import { startMariaDb } from '../local/mariadb.js';
 import { EMULATED_JIRA_OPERATIONS } from '../local/emulators/jira/jira-emulator.js';
@@ -278,11 +277,8 @@ async function main(): Promise<void> {
         published++;
       },
     };
-    const inProcess = createJiraWebhookHandler(stack.env.jiraWebhook, {
-      clock,
-      logger: quietLogger('jira-webhook'),
-      publisher: countingPublisher,
-    });
+    // A warm jira-webhook container of the stack's, publishing to a counter instead of the topic.
+    const inProcess = stack.jiraWebhookWith({ publisher: countingPublisher });
     const jiraCalls = () => EMULATED_JIRA_OPERATIONS.reduce((n, op) => n + jira.callsTo(op).length, 0);
     const callsBefore = jiraCalls();
     const commentSignature = jiraWebhookSignature(stack.webhookSecret, commentBody);

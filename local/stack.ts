@@ -50,8 +50,8 @@ import { type SlackRequest, toLambdaEvent } from './slack/signed-request.js';
 /*
  * The whole of jit-access on one machine: the three real Lambda handlers, built by their own
  * wiring from an environment as in AWS, joined by a topic, talking to the Slack and Jira
- * emulators, dynalite and a real Samba AD. Tests, benches and (later) the dev server and the demo
- * start this instead of wiring the Lambdas themselves.
+ * emulators, dynalite and a real Samba AD (or, for `npm run dev`, the real services). Tests,
+ * benches, the dev server and the demo start this instead of wiring the Lambdas themselves.
  */
 
 export type WorkerHandler = ReturnType<typeof createWorkerHandler>;
