@@ -50,8 +50,13 @@ function stopAll(): Promise<void> {
   return stopping;
 }
 
+// `on`, not `once`: Ctrl-C reaches this process twice (from the terminal, and relayed by tsx), and
+// a second signal with no handler would kill it before the servers and their directories are gone.
+let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
     out('\nstopping: the stack, MariaDB and Samba AD');
     void stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   });

@@ -21,10 +21,13 @@ let server: DevServer | undefined;
 let stopping = false;
 
 async function shutdown(signal: string): Promise<void> {
+  // Ctrl-C arrives twice (from the terminal, and relayed by tsx): the first one stops.
   if (stopping) return;
   stopping = true;
   write(`\n${signal}: stopping the servers…`);
-  await server?.stop();
+  // Still starting: the start below sees `stopping` and stops what it started.
+  if (!server) return;
+  await server.stop();
   write('stopped.');
   process.exit(0);
 }
@@ -37,8 +40,12 @@ try {
     `jit-access dev: ${existsSync(envFile) ? `settings from ${envFile}` : 'no .env, so every connector is emulated'}; starting…`,
   );
   server = await startDevServer(config, { write, colour: wantsColour(process.stdout, process.env) });
-  if (stopping) await server.stop();
-  else for (const line of server.banner) write(line);
+  if (stopping) {
+    await server.stop();
+    write('stopped.');
+    process.exit(0);
+  }
+  for (const line of server.banner) write(line);
 } catch (error) {
   if (error instanceof ConfigError || error instanceof SystemPackagesError) {
     console.error(error.message);
