@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { ISSUE_NOT_FOUND_MESSAGE, SEARCH_REMOVED_MESSAGE } from '../../local/emulators/jira/jira-emulator.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import {
+  APP_DECLARED_REQUEST_ID,
+  ISSUE_NOT_FOUND_MESSAGE,
+  SEARCH_REMOVED_MESSAGE,
+} from '../../local/emulators/jira/jira-emulator.js';
 import { REQUEST_ID_PROPERTY } from '../../shared/ports/ticket-tracker.js';
 
 import {
@@ -312,7 +316,38 @@ describe('Jira emulator', () => {
     const search = async (jql: string, extra = '') =>
       jira('GET', `/rest/api/3/search/jql?jql=${encodeURIComponent(jql)}${extra}`);
 
-    it('finds issues by an indexed entity property, project and AND', async () => {
+    it('refuses JQL on an entity property, as a plain site (no app declaring it) does', async () => {
+      const response = await search(`issue.property[${REQUEST_ID_PROPERTY}].requestId = "REQ-0K2M9Q7X"`);
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({
+        errorMessages: [
+          `Field 'issue.property[${REQUEST_ID_PROPERTY}].requestId' does not exist or you do not have permission to view it.`,
+        ],
+        errors: {},
+      });
+    });
+
+    it('finds issues by labels, on any site', async () => {
+      const a = emulator.seedIssue({
+        projectKey: 'DBA',
+        issueType: 'Access Request',
+        summary: 'a',
+        labels: ['jit-access-REQ-0K2M9Q7X'],
+      });
+      emulator.seedIssue({
+        projectKey: 'DBA',
+        issueType: 'Access Request',
+        summary: 'b',
+        labels: ['jit-access'],
+      });
+      const response = await search('labels = "jit-access-REQ-0K2M9Q7X" AND project = DBA');
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ issues: [{ id: a.id }], isLast: true });
+    });
+
+    it('finds issues by an entity property an app declares, project and AND', async () => {
+      emulator.declareIndexedProperties(APP_DECLARED_REQUEST_ID);
+      onTestFinished(() => emulator.declareIndexedProperties([]));
       const a = emulator.seedIssue({
         projectKey: 'DBA',
         issueType: 'Access Request',

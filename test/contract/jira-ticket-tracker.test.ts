@@ -48,17 +48,16 @@ useJiraEmulator();
 
 describe('JiraTicketTracker', () => {
   describe('what it sends', () => {
-    it('searches /rest/api/3/search/jql on the property, scoped to its projects, asking for one small field', async () => {
+    it('searches /rest/api/3/search/jql by the request’s label (any site can), scoped to its projects, asking for one small field and the property', async () => {
       const requestId = freshRequestId();
       await tracker({ projectKeys: ['DBA', 'OPS'] }).findByRequestId(requestId);
       const [search] = emulator.calls;
       expect(emulator.calls).toHaveLength(1);
       expect(search?.operation).toBe('searchAndReconsileIssuesUsingJql');
       expect(search?.method).toBe('GET');
-      expect(search?.query.jql).toEqual([
-        `issue.property[jitAccessRequestId].requestId = "${requestId}" AND project in ("DBA", "OPS")`,
-      ]);
+      expect(search?.query.jql).toEqual([`labels = "jit-access-${requestId}" AND project in ("DBA", "OPS")`]);
       expect(search?.query.fields).toEqual(['created']);
+      expect(search?.query.properties).toEqual([REQUEST_ID_PROPERTY]);
     });
 
     it('creates the issue with the property in the same call, then sets it again, and sends no body twice', async () => {
@@ -72,7 +71,7 @@ describe('JiraTicketTracker', () => {
           issuetype: { name: 'Access Request' },
           summary: `MySQL access ${requestId}: orders-db read for 2h`,
           description: draft(requestId).description,
-          labels: ['jit-access', 'orders-db'],
+          labels: ['jit-access', 'orders-db', `jit-access-${requestId}`],
         },
         properties: [{ key: REQUEST_ID_PROPERTY, value: { requestId } }],
       });
@@ -146,6 +145,7 @@ describe('JiraTicketTracker', () => {
           projectKey: 'DBA',
           issueType: 'Access Request',
           summary: `duplicate ${index}`,
+          labels: [`jit-access-${requestId}`],
           properties: { [REQUEST_ID_PROPERTY]: { requestId } },
         }),
       );
@@ -154,6 +154,19 @@ describe('JiraTicketTracker', () => {
       const searches = callsOf('searchAndReconsileIssuesUsingJql');
       expect(searches).toHaveLength(2);
       expect(searches[1]?.query.nextPageToken).toHaveLength(1);
+    });
+
+    it('on a plain site, takes no issue for the ticket whose label someone added by hand, without the property', async () => {
+      const requestId = freshRequestId();
+      emulator.seedIssue({
+        projectKey: 'DBA',
+        issueType: 'Access Request',
+        summary: 'planted',
+        labels: [`jit-access-${requestId}`],
+      });
+      expect(await tracker().findByRequestId(requestId)).toBeUndefined();
+      const created = await tracker().createTicket(draft(requestId));
+      expect(await tracker().findByRequestId(requestId)).toEqual(created);
     });
 
     it('does not see a ticket the search index has not caught up with (Jira search is eventually consistent)', async () => {

@@ -18,6 +18,7 @@ import {
   buildProjects,
   buildWorkflows,
   type CommentRecord,
+  APP_DECLARED_REQUEST_ID,
   DEFAULT_INDEXED_PROPERTIES,
   DEFAULT_MAX_RESULTS,
   DEFAULT_PROJECTS,
@@ -86,6 +87,7 @@ export {
 export { isAdfDocument } from './jira-adf.js';
 export {
   ACCESS_REQUEST_WORKFLOW,
+  APP_DECLARED_REQUEST_ID,
   DEFAULT_INDEXED_PROPERTIES,
   DEFAULT_PROJECTS,
   type JiraCallMatcher,
@@ -144,7 +146,7 @@ export class JiraEmulator {
   private readonly users = new Map<string, JiraUserFixture>();
   private readonly workflows: Map<string, WorkflowRecord>;
   private readonly projects: Map<string, ProjectRecord>;
-  private readonly indexedProperties: readonly JiraIndexedProperty[];
+  private indexedProperties: readonly JiraIndexedProperty[];
   private searchIndexLagMs: number;
   private latency: JiraEmulatorOptions['latencyMs'];
   private readonly unauthorizedBody: 'json' | 'text';
@@ -233,6 +235,11 @@ export class JiraEmulator {
     this.searchIndexLagMs = ms;
   }
 
+  /** As if an app (a Forge `jira:entityProperty` module) declared these properties for JQL. */
+  declareIndexedProperties(properties: readonly JiraIndexedProperty[]): void {
+    this.indexedProperties = [...properties];
+  }
+
   /** Lets the search index catch up with every change made so far. */
   indexNow(): void {
     for (const issue of this.issueStore.values()) {
@@ -260,12 +267,12 @@ export class JiraEmulator {
     return record ? this.snapshot(record) : undefined;
   }
 
-  /** Issues whose indexed request-id property holds `requestId` (read live, not through search), oldest first. */
+  /** Issues whose request-id property holds `requestId` (read live, not through search), oldest first. */
   issuesByRequestId(requestId: string): JiraIssueSnapshot[] {
-    const [indexed] = this.indexedProperties;
-    if (!indexed) return [];
+    const [property] = APP_DECLARED_REQUEST_ID;
+    if (!property) return [];
     return this.issues().filter((issue) =>
-      valuesAtPath(issue.properties[indexed.key], indexed.path).some((value) => value === requestId),
+      valuesAtPath(issue.properties[property.key], property.path).some((value) => value === requestId),
     );
   }
 

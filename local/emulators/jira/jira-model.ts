@@ -8,8 +8,14 @@ import type { Clock } from '../../../shared/ports/clock.js';
 import type { IndexedView } from './jira-search-index.js';
 import type { JiraOperation } from './jira-routes.js';
 
-/** The issue property jit-access searches on, and the path inside its JSON value that is indexed. */
-export const DEFAULT_INDEXED_PROPERTIES: readonly JiraIndexedProperty[] = [
+/**
+ * What a plain Jira Cloud site indexes of entity properties: nothing. Only an app's declaration
+ * (a Forge `jira:entityProperty` module) makes a property searchable in JQL.
+ */
+export const DEFAULT_INDEXED_PROPERTIES: readonly JiraIndexedProperty[] = [];
+
+/** jit-access's request-id property, as a site would index it were an app to declare it. */
+export const APP_DECLARED_REQUEST_ID: readonly JiraIndexedProperty[] = [
   { key: 'jitAccessRequestId', path: 'requestId' },
 ];
 
@@ -123,7 +129,7 @@ export interface JiraEmulatorOptions {
   projects?: JiraProjectFixture[];
   /**
    * Entity property values JQL can query. Jira Cloud indexes a property only when an app declares
-   * it, so a clause on anything else fails here the way it does on a site without the app.
+   * it, so by default (a plain site) a clause on any property fails, as on a site without the app.
    */
   indexedProperties?: readonly JiraIndexedProperty[];
   /**

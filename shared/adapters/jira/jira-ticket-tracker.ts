@@ -19,11 +19,20 @@ import { noteComment, ticketDraft } from './ticket-content.js';
 
 /**
  * Where the request id sits inside the property's JSON value: `{ "requestId": "REQ-…" }`.
- * Jira Cloud indexes an entity property for JQL only by a path inside a JSON object, declared by
- * an app (a Forge `jira:entityProperty` module with propertyKey `jitAccessRequestId`, value path
- * `requestId`, type `string`); a bare string value could never be searched.
+ *
+ * The property is how jit-access knows a ticket is the request's, but not how it finds it: Jira
+ * Cloud indexes an entity property for JQL only when an app declares it (a Forge
+ * `jira:entityProperty` module), and a plain site refuses `issue.property[…]` in a search, so no
+ * ticket could be found there. Tickets are found by a label carrying the request id instead
+ * (labels are searchable on every site), and each hit is confirmed by reading the property back:
+ * anyone can add a label in Jira's UI, while the property is set through the REST API.
  */
 export const REQUEST_ID_PROPERTY_PATH = 'requestId';
+
+/** The label on the request's ticket that search finds it by: `jit-access-REQ-…`. */
+export function requestIdLabel(requestId: string): string {
+  return `jit-access-${requestId}`;
+}
 
 export interface JiraTicketTrackerOptions {
   /** What tickets and comments say (project, issue type, statuses, the levels' grants). */
@@ -80,7 +89,7 @@ interface ChangelogPage {
 }
 
 interface SearchPage {
-  issues?: { id?: string; key?: string }[];
+  issues?: { id?: string; key?: string; properties?: Record<string, unknown> }[];
   nextPageToken?: string | null;
   isLast?: boolean;
 }
@@ -176,7 +185,7 @@ export class JiraTicketTracker implements TicketTracker {
   }
 
   /**
-   * The ticket whose property holds `requestId`. Should more than one exist (two workers raced,
+   * The ticket labelled with `requestId` whose property holds it too. Should more than one exist (two workers raced,
    * or a create was retried while search lagged), the oldest, lowest id, is the ticket: it is the
    * one people saw first, and every caller picks the same one. The others are left for a person.
    *
@@ -221,7 +230,7 @@ export class JiraTicketTracker implements TicketTracker {
             issuetype: { name: draft.issueType },
             summary: draft.summary,
             description: toJiraDocument(draft.description),
-            labels: [...draft.labels],
+            labels: [...new Set([...draft.labels, requestIdLabel(draft.requestId)])],
           },
           properties: [{ key: REQUEST_ID_PROPERTY, value: propertyValue }],
         });
@@ -427,7 +436,7 @@ export class JiraTicketTracker implements TicketTracker {
 
   private async searchOnce(requestId: string): Promise<SearchHit | undefined> {
     const scope = this.projectKeys ? ` AND project in (${this.projectKeys.map(jqlString).join(', ')})` : '';
-    const jql = `${propertyClause(requestId)}${scope}`;
+    const jql = `labels = ${jqlString(requestIdLabel(requestId))}${scope}`;
     let oldest: SearchHit | undefined;
     let nextPageToken: string | undefined;
     // Duplicates are rare and few; the cap only guards against a token that never ends.
@@ -435,11 +444,14 @@ export class JiraTicketTracker implements TicketTracker {
       const result = await this.client.issueSearch.searchForIssuesUsingJqlEnhancedSearch<SearchPage>({
         jql,
         fields: ['created'],
+        properties: [REQUEST_ID_PROPERTY],
         maxResults: SEARCH_PAGE_SIZE,
         nextPageToken,
       });
       for (const issue of result.issues ?? []) {
         if (typeof issue.id !== 'string' || typeof issue.key !== 'string') continue;
+        // A label someone added by hand, on an issue jit-access never made, is not the ticket.
+        if (requestIdIn(issue.properties?.[REQUEST_ID_PROPERTY]) !== requestId) continue;
         if (!oldest || Number(issue.id) < Number(oldest.id)) oldest = { id: issue.id, key: issue.key };
       }
       nextPageToken = result.nextPageToken ?? undefined;
@@ -611,10 +623,6 @@ function toJiraNode(node: AdfNode): Omit<Version3Models.Document, 'version'> {
   if (node.marks !== undefined) copy.marks = node.marks.map((mark) => structuredClone({ ...mark }));
   if (node.content !== undefined) copy.content = node.content.map(toJiraNode);
   return copy;
-}
-
-function propertyClause(requestId: string): string {
-  return `issue.property[${REQUEST_ID_PROPERTY}].${REQUEST_ID_PROPERTY_PATH} = ${jqlString(requestId)}`;
 }
 
 /** A JQL string literal: double quotes, with backslash and quote escaped, and no line breaks. */
