@@ -55,6 +55,8 @@ export async function processRecord(
   logger: Logger,
   record: SNSEventRecord,
   invocationId: string,
+  /** Counts a refusal that ended the command (the alarm on it: a bot token revoked, the bot removed from a channel). */
+  onSlackRejected: (code: string) => void = () => {},
 ): Promise<void> {
   const attribute = (name: string) => record.Sns.MessageAttributes?.[name]?.Value;
   let command;
@@ -87,6 +89,7 @@ export async function processRecord(
       fix: error.setting,
       reason: error.message,
     });
+    onSlackRejected(error.code);
   }
 }
 

@@ -216,7 +216,11 @@ export function createWorkerHandler(
         ),
     };
     for (const record of event.Records) {
-      await processRecord(handlers, logger, record, context.awsRequestId);
+      await processRecord(handlers, logger, record, context.awsRequestId, () => {
+        // Published at once, as the revocation counts: the alarm must see it the same hour.
+        metrics.addMetric('SlackRejected', MetricUnit.Count, 1);
+        metrics.publishStoredMetrics();
+      });
     }
   };
 }

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { loadCatalogFile } from '../../shared/config/load-catalog.js';
 import type { WorkerOverrides } from '../../lambdas/worker/wiring.js';
 import { type LocalStack, startLocalStack, type WorkerHandler } from '../../local/stack.js';
@@ -250,6 +251,24 @@ describe('worker: eligibility on the real Active Directory', () => {
     expect(dmsTo('alice').at(-1)?.text).toContain(
       `You already have request ${first.requestId} open for orders/read`,
     );
+  });
+});
+
+describe('worker: Slack refusing for good', () => {
+  it('the bot removed from the approvers’ channel: the command ends at once, counted for the alarm', async () => {
+    const metrics = new Metrics({ namespace: 'jit-access-test' });
+    const counted = vi.spyOn(metrics, 'addMetric');
+    slack.failNext('chat.postMessage', {
+      error: 'not_in_channel',
+      matching: (params) => params.channel === APPROVERS,
+    });
+    const command = submitted('alice');
+    // Returns: a refusal retrying cannot fix is not thrown back to Lambda.
+    await expect(invoke(worker({ metrics }), command)).resolves.toBeUndefined();
+    expect(counted.mock.calls.filter(([name]) => name === 'SlackRejected')).toEqual([
+      ['SlackRejected', 'Count', 1],
+    ]);
+    expect(logLines.join('\n')).toMatch(/Slack refused for good[\s\S]*not_in_channel/);
   });
 });
 

@@ -50,17 +50,30 @@ describe('processRecord', () => {
       'invalid_auth',
       'SLACK_BOT_TOKEN (SLACK_BOT_TOKEN_ARN): the bot token is invalid or revoked',
     );
+    const counted: string[] = [];
     await expect(
-      processRecord(handlersFailingWith(refused), capturingLogger('worker', lines), record, 'inv-1'),
+      processRecord(handlersFailingWith(refused), capturingLogger('worker', lines), record, 'inv-1', (code) =>
+        counted.push(code),
+      ),
     ).resolves.toBeUndefined();
     expect(lines.join('\n')).toContain('Slack refused for good');
     expect(lines.join('\n')).toContain('SLACK_BOT_TOKEN');
+    // Counted for the alarm, once.
+    expect(counted).toEqual(['invalid_auth']);
   });
 
   it('lets a transient Slack failure through, so Lambda retries the command', async () => {
     const unavailable = new ChatUnavailableError('chat.postMessage failed: ratelimited', 'ratelimited');
+    const counted: string[] = [];
     await expect(
-      processRecord(handlersFailingWith(unavailable), capturingLogger('worker', []), record, 'inv-1'),
+      processRecord(
+        handlersFailingWith(unavailable),
+        capturingLogger('worker', []),
+        record,
+        'inv-1',
+        (code) => counted.push(code),
+      ),
     ).rejects.toBe(unavailable);
+    expect(counted).toEqual([]);
   });
 });
