@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { chooseCatalog, exampleCatalogWarning } from '../shared/config/catalog-choice.js';
 import { loadCatalogFile } from '../shared/config/load-catalog.js';
 import { COMMON_BUILD_OPTIONS } from './esbuild/options.js';
-import { trimLambdaDeps } from './esbuild/trim-lambda-deps.js';
+import { bundleLambda } from './esbuild/lambda-bundle.js';
 
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist');
@@ -51,14 +51,7 @@ async function main(): Promise<void> {
   writeFileSync(join(dist, 'package.json'), '{ "type": "commonjs" }\n');
 
   const builds = lambdaNames().map((name) =>
-    build({
-      ...common,
-      entryPoints: [join(root, 'lambdas', name, 'handler.ts')],
-      outfile: join(dist, 'lambdas', name, 'index.js'),
-      define: { __JIT_ACCESS_CATALOG__: catalog.json, 'process.env.JIT_ACCESS_BUNDLED': '"true"' },
-      plugins: [trimLambdaDeps],
-      metafile: true,
-    }).then(() => `dist/lambdas/${name}/index.js`),
+    bundleLambda(name, join(dist, 'lambdas', name), catalog.json).then(() => `dist/lambdas/${name}/index.js`),
   );
   builds.push(
     build({
