@@ -145,20 +145,28 @@ export function parseDeployConfig(text: string, source = 'deployment'): z.output
   if (result.success) return result.data;
   throw new DeployConfigError(
     source,
-    result.error.issues.map((issue) => {
-      const path = issue.path.map(String);
-      const unknown = issue.code === 'unrecognized_keys' ? issue.keys : [];
-      const named = unknown.length > 0 ? [...path, unknown[0]!] : path;
-      const line = lineOf(doc.contents, named, lineAt);
-      const where = path.join('.') || '(top level)';
-      const message =
-        issue.code === 'unrecognized_keys'
-          ? `${unknown.join(', ')}: not a setting here (misspelled?)`
-          : issue.code === 'invalid_type' && issue.input === undefined
-            ? 'is missing'
-            : issue.message;
-      return `${where}: ${message}${line ? ` (line ${line})` : ''}`;
-    }),
+    result.error.issues
+      .map((issue) => {
+        const path = issue.path.map(String);
+        const unknown = issue.code === 'unrecognized_keys' ? issue.keys : [];
+        const named = unknown.length > 0 ? [...path, unknown[0]!] : path;
+        const line = lineOf(doc.contents, named, lineAt);
+        const where = named.join('.') || '(top level)';
+        const message =
+          issue.code === 'unrecognized_keys'
+            ? `not a setting here (misspelled?)${unknown.length > 1 ? `; nor are ${unknown.slice(1).join(', ')}` : ''}`
+            : issue.code === 'invalid_type' && issue.input === undefined
+              ? 'is missing'
+              : issue.message;
+        // A missing setting has no line of its own; the map it belongs in is named by the path.
+        const missing = issue.code === 'invalid_type' && issue.input === undefined;
+        return {
+          line: missing ? 0 : (line ?? 0),
+          text: `${where}: ${message}${line && !missing ? ` (line ${line})` : ''}`,
+        };
+      })
+      .sort((a, b) => a.line - b.line)
+      .map((problem) => problem.text),
   );
 }
 

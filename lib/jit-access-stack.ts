@@ -201,7 +201,7 @@ export class JitAccessStack extends Stack {
       jitMetric('SlackRejected'),
     );
 
-    applySuppressions(this, {
+    applySuppressions({
       workerRole: worker.function.role,
       publisherRoles: [ack.function.role, jiraIngress.function.role, expiry.role],
       secrets: Object.values(secrets),

@@ -1,4 +1,4 @@
-import { Annotations, type Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -19,7 +19,7 @@ export interface NagTargets {
 const KMS_DATA_KEY =
   'Publishing to the KMS-encrypted topic (and the dead-letter queue) needs kms:GenerateDataKey and GenerateDataKeyWithoutPlaintext; the grant is on the topic’s own key only, never on "*" keys';
 
-export function applySuppressions(stack: Stack, targets: NagTargets): void {
+export function applySuppressions(targets: NagTargets): void {
   for (const role of [targets.workerRole, ...targets.publisherRoles]) {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
@@ -64,5 +64,4 @@ export function applySuppressions(stack: Stack, targets: NagTargets): void {
       'The worker only places network interfaces in these subnets; nothing reads their route tables',
     );
   }
-  void stack;
 }

@@ -51,7 +51,8 @@ const REQUIRED_SCOPE: Record<EmulatedSlackMethod, string | undefined> = {
   'views.open': undefined,
   'views.update': undefined,
 };
-const DEFAULT_SCOPES = ['commands', 'chat:write', 'im:write', 'users:read', 'users:read.email'];
+/** The scopes jit-access's Slack app asks for (slack-app-manifest.yaml), and what the tests run with. */
+export const DEFAULT_SCOPES = ['commands', 'chat:write', 'im:write', 'users:read', 'users:read.email'];
 
 /** Slack rejects message text longer than this with `msg_too_long`. */
 const MAX_TEXT_LENGTH = 40_000;
