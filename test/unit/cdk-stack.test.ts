@@ -2,14 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_SCOPES } from '../../local/emulators/slack/slack-emulator.js';
 import { DeployConfigError, loadDeployConfig, parseDeployConfig } from '../../lib/deploy-config.js';
+import { LAMBDA_RUNTIME } from '../../lib/functions.js';
 import { JitAccessStack } from '../../lib/jit-access-stack.js';
+import { lambdaCode } from '../../lib/lambda-code.js';
+import { bundleLambda } from '../../scripts/esbuild/lambda-bundle.js';
 import { loadCatalogFile } from '../../shared/config/load-catalog.js';
 import { parseTopicCommand } from '../../shared/messages/commands.js';
 
@@ -216,6 +220,33 @@ describe('the jit-access stack', () => {
     const { app: nagApp } = synth(true);
     expect(() => nagApp.synth()).not.toThrow();
   });
+});
+
+describe('the Lambdas’ code', () => {
+  it('is the bundle npm run build makes, byte for byte, made at synth with the local esbuild', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'jit-bundle-'));
+    try {
+      const bundleApp = new App({
+        outdir: join(out, 'cdk.out'),
+        context: { 'aws:cdk:enable-asset-metadata': true },
+      });
+      const stack = new Stack(bundleApp, 'Bundle');
+      new LambdaFunction(stack, 'Ack', {
+        runtime: LAMBDA_RUNTIME,
+        handler: 'index.handler',
+        code: lambdaCode('ack', CATALOG),
+      });
+      const assembly = bundleApp.synth();
+      const [fn] = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+      const deployed = readFileSync(
+        join(assembly.directory, String(fn?.Metadata?.['aws:asset:path']), 'index.js'),
+      );
+      await bundleLambda('ack', join(out, 'built'), JSON.stringify(parseYaml(readFileSync(CATALOG, 'utf8'))));
+      expect(deployed.equals(readFileSync(join(out, 'built', 'index.js')))).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('the deployment file', () => {
