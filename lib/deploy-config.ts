@@ -76,7 +76,11 @@ export const deploySchema = z
       .strict(),
     jira: z
       .object({
-        site: https('https://acme.atlassian.net'),
+        site: https('https://acme.atlassian.net')
+          .optional()
+          .describe(
+            'The Jira site; the catalog’s global.jira.site when not given, and it must agree with it',
+          ),
         email: z.email({ error: 'must be the e-mail of the Jira account jit-access acts as' }),
       })
       .strict(),

@@ -12,7 +12,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { Catalog } from '../shared/config/catalog-schema.js';
 import { COMMAND_VERSION } from '../shared/messages/commands.js';
-import type { DeployConfig } from './deploy-config.js';
+import { type DeployConfig, DeployConfigError } from './deploy-config.js';
 import { IngressFunction, Worker, workerSecurityGroup } from './functions.js';
 import { lambdaCode } from './lambda-code.js';
 import { AccessTopic, ExpirySchedules, RequestsTable } from './messaging.js';
@@ -35,6 +35,14 @@ export class JitAccessStack extends Stack {
     super(scope, id, props);
     this.catalog = props.catalog;
     const d = props.deployment;
+    // One Jira site: the catalog's (its links) and the deployment's (the API) must be the same.
+    const catalogSite = props.catalog.global.jira.site.replace(/\/+$/, '');
+    if (d.jira.site && d.jira.site.replace(/\/+$/, '') !== catalogSite) {
+      throw new DeployConfigError('the deployment', [
+        `jira.site: ${d.jira.site} is not the catalog's global.jira.site (${catalogSite}); make them the same, or leave jira.site out`,
+      ]);
+    }
+    const jiraSite = d.jira.site ?? catalogSite;
 
     const access = new AccessTopic(this, 'Access');
     const requests = new RequestsTable(this, 'Requests');
@@ -83,7 +91,7 @@ export class JitAccessStack extends Stack {
         ACCESS_TOPIC_ARN: access.topic.topicArn,
         JIRA_WEBHOOK_SECRET_ARN: secrets.jiraWebhook.secretArn,
         JIRA_API_TOKEN_ARN: secrets.jiraApi.secretArn,
-        JIRA_BASE_URL: d.jira.site,
+        JIRA_BASE_URL: jiraSite,
         JIRA_EMAIL: d.jira.email,
       },
     });
@@ -108,7 +116,7 @@ export class JitAccessStack extends Stack {
         EXPIRY_SCHEDULER_ROLE_ARN: expiry.role.roleArn,
         SLACK_BOT_TOKEN_ARN: secrets.slackBot.secretArn,
         JIRA_API_TOKEN_ARN: secrets.jiraApi.secretArn,
-        JIRA_BASE_URL: d.jira.site,
+        JIRA_BASE_URL: jiraSite,
         JIRA_EMAIL: d.jira.email,
         LDAP_URL: d.ldap.url,
         LDAP_SECURITY: 'ldaps',

@@ -288,6 +288,27 @@ describe('the deployment file', () => {
     expect(() => parseDeployConfig(text, 'jit-access.deploy.yaml')).toThrow(message);
   });
 
+  it('refuses a Jira site that is not the catalog’s: one site, never two', () => {
+    const deployment = {
+      ...loadDeployConfig(EXAMPLE),
+      jira: { site: 'https://other.atlassian.net', email: 'a@b.example' },
+    };
+    expect(
+      () =>
+        new JitAccessStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'JitAccess', {
+          catalog: loadCatalogFile(CATALOG),
+          catalogPath: CATALOG,
+          deployment,
+        }),
+    ).toThrow(
+      "jira.site: https://other.atlassian.net is not the catalog's global.jira.site (https://example.atlassian.net); make them the same, or leave jira.site out",
+    );
+    // Left out, the catalog's is used.
+    expect(JSON.stringify(template.findResources('AWS::Lambda::Function'))).toContain(
+      '"JIRA_BASE_URL":"https://example.atlassian.net"',
+    );
+  });
+
   it('says a missing file is missing', () => {
     expect(() => loadDeployConfig(join(dir, 'nope.yaml'))).toThrow(DeployConfigError);
     expect(() => loadDeployConfig(join(dir, 'nope.yaml'))).toThrow(
