@@ -28,9 +28,18 @@ const root = join(import.meta.dirname, '../..');
 const EXAMPLE = join(root, 'examples/jit-access.deploy.yaml');
 const CATALOG = join(root, 'examples/jit-access.config.yaml');
 let template: Template;
+/** The feature flags `cdk synth` runs with (cdk.json), so the tests see the template it deploys. */
+const FLAGS = (
+  JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }
+).context;
+const context = (extra: Record<string, unknown> = {}) => ({
+  ...FLAGS,
+  'aws:cdk:bundling-stacks': [],
+  ...extra,
+});
 
 function synth(withNag = false): { app: App; stack: JitAccessStack } {
-  const synthApp = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const synthApp = new App({ context: context() });
   const stack = new JitAccessStack(synthApp, 'JitAccess', {
     catalog: loadCatalogFile(CATALOG),
     catalogPath: CATALOG,
@@ -228,7 +237,7 @@ describe('the Lambdas’ code', () => {
     try {
       const bundleApp = new App({
         outdir: join(out, 'cdk.out'),
-        context: { 'aws:cdk:enable-asset-metadata': true },
+        context: { ...FLAGS, 'aws:cdk:enable-asset-metadata': true },
       });
       const stack = new Stack(bundleApp, 'Bundle');
       new LambdaFunction(stack, 'Ack', {
@@ -295,7 +304,7 @@ describe('the deployment file', () => {
     };
     expect(
       () =>
-        new JitAccessStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'JitAccess', {
+        new JitAccessStack(new App({ context: context() }), 'JitAccess', {
           catalog: loadCatalogFile(CATALOG),
           catalogPath: CATALOG,
           deployment,
