@@ -21,8 +21,10 @@ export class AccessTopic extends Construct {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    // EventBridge (the reconcile rule) and Scheduler (expiry) publish to the encrypted topic.
-    for (const service of ['events.amazonaws.com']) {
+    // Services that publish to topics encrypted with this key by their own principal: EventBridge
+    // (the reconcile rule) and CloudWatch (the alarms). Scheduler publishes with its role instead.
+    // Without this, their messages are dropped without an error anyone sees.
+    for (const service of ['events.amazonaws.com', 'cloudwatch.amazonaws.com']) {
       this.key.addToResourcePolicy(
         new PolicyStatement({
           principals: [new ServicePrincipal(service)],

@@ -82,6 +82,12 @@ describe('the jit-access stack', () => {
 
   it('encrypts the topic, the dead-letter queue and the alarms topic with a rotated key of its own', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    // EventBridge (reconcile) and CloudWatch (alarms) publish by their service principals: the key lets them.
+    const [key] = Object.values(template.findResources('AWS::KMS::Key'));
+    const services = (
+      key?.Properties.KeyPolicy.Statement as { Principal?: { Service?: string | string[] } }[]
+    ).flatMap((statement) => [statement.Principal?.Service ?? []].flat());
+    expect(services.sort()).toEqual(['cloudwatch.amazonaws.com', 'events.amazonaws.com']);
     template.allResourcesProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.allResourcesProperties('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue() });
   });
