@@ -27,6 +27,9 @@ export interface JitAccessStackProps extends StackProps {
   readonly deployment: DeployConfig;
 }
 
+/** What of Lambda's 4 KB environment the directory's CA may take. */
+const MAX_CA_CERT_BYTES = 2_500;
+
 /** The deployed jit-access: one construct per concern, composed here. */
 export class JitAccessStack extends Stack {
   readonly catalog: Catalog;
@@ -43,6 +46,16 @@ export class JitAccessStack extends Stack {
       ]);
     }
     const jiraSite = d.jira.site ?? catalogSite;
+    const caCert = d.ldap.caCertFile
+      ? readFileSync(resolve(d.directory, d.ldap.caCertFile), 'utf8')
+      : undefined;
+    // Lambda allows 4 KB of environment in all, and the worker's other settings take about 1.5 KB:
+    // a whole chain would fail the deploy with an error far from its cause.
+    if (caCert && Buffer.byteLength(caCert) > MAX_CA_CERT_BYTES) {
+      throw new DeployConfigError('the deployment', [
+        `ldap.caCertFile: ${d.ldap.caCertFile} is ${Buffer.byteLength(caCert)} bytes; Lambda's environment holds at most ${MAX_CA_CERT_BYTES} for it. Give only the root CA that signed the domain controllers' certificates`,
+      ]);
+    }
 
     const access = new AccessTopic(this, 'Access');
     const requests = new RequestsTable(this, 'Requests');
@@ -123,9 +136,7 @@ export class JitAccessStack extends Stack {
         LDAP_BIND_DN: d.ldap.bindDn,
         LDAP_BIND_PASSWORD_ARN: secrets.ldapBind.secretArn,
         LDAP_BASE_DN: d.ldap.baseDn,
-        ...(d.ldap.caCertFile
-          ? { LDAP_CA_CERT: readFileSync(resolve(d.directory, d.ldap.caCertFile), 'utf8') }
-          : {}),
+        ...(caCert ? { LDAP_CA_CERT: caCert } : {}),
         VAULT_ADDR: d.vault.address,
         VAULT_AWS_ROLE: d.vault.awsAuthRole,
         ...(d.vault.serverId ? { VAULT_AWS_SERVER_ID: d.vault.serverId } : {}),

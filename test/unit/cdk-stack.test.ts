@@ -324,6 +324,25 @@ describe('the deployment file', () => {
     );
   });
 
+  it('puts the directory’s CA in the worker’s environment, and refuses one too big for Lambda’s 4 KB', () => {
+    const stackWith = (pem: string) => {
+      writeFileSync(join(dir, 'ca.pem'), pem);
+      const deployment = { ...loadDeployConfig(EXAMPLE), directory: dir };
+      return new JitAccessStack(new App({ context: context() }), 'JitAccess', {
+        catalog: loadCatalogFile(CATALOG),
+        catalogPath: CATALOG,
+        deployment: { ...deployment, ldap: { ...deployment.ldap, caCertFile: 'ca.pem' } },
+      });
+    };
+    const pem = `-----BEGIN CERTIFICATE-----\n${'A'.repeat(64)}\n-----END CERTIFICATE-----\n`;
+    expect(JSON.stringify(Template.fromStack(stackWith(pem)).toJSON())).toContain(
+      '"LDAP_CA_CERT":"-----BEGIN CERTIFICATE-----',
+    );
+    expect(() => stackWith(pem.repeat(40))).toThrow(
+      /ldap\.caCertFile: ca\.pem is \d+ bytes; Lambda's environment holds at most 2500/,
+    );
+  });
+
   it('says a missing file is missing', () => {
     expect(() => loadDeployConfig(join(dir, 'nope.yaml'))).toThrow(DeployConfigError);
     expect(() => loadDeployConfig(join(dir, 'nope.yaml'))).toThrow(
