@@ -12,6 +12,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // A timeout catches a hang, it does not measure speed: 1,000-case property tests and the
+          // CDK synth share 2 cores, and 5 s made them fail on a busy machine.
+          testTimeout: 30_000,
           sequence: { groupOrder: 0 },
           environment: 'node',
         },
