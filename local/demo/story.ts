@@ -213,109 +213,167 @@ export async function playStory(stack: LocalStack, options: StoryOptions): Promi
 
   try {
     await seedOrders(admin);
-    const ok =
-      (await step('asks for read access to orders for 15 minutes', 'alice · Slack', async () => {
-        const found = await ask('read', '15m');
-        state.read = found.requestId;
-        return `${found.requestId} queued; Jira ${found.ticket?.key} opened; approvers asked in #db-approvals`;
-      })) &&
-      (await step('approves in Jira', 'bob · Jira (via dba-oncall → db-approvers)', async () => {
-        const before = await request(state.read!);
-        stack.jira.transitionAs(before.ticket!.key, people.bob.jiraId, 'Approve');
-        await stack.settle();
-        const after = await request(state.read!);
-        check(
-          after.state === 'GRANTED',
-          `${after.requestId} is ${after.state} after bob's move, not GRANTED`,
-        );
-        check(after.approvals?.[0]?.account === 'bob', 'the approval is not recorded as bob’s');
-        return `signed webhook → approved by bob; Vault made ${after.grant?.username}`;
-      })) &&
-      (await step('gets a DM with a single-use token', 'jit-access → alice · Slack', () => {
-        state.token = readyToken(state.read!);
-        return Promise.resolve('a wrapped token; no password in Slack');
-      })) &&
-      (await step('runs jit-access creds on the token', 'alice · CLI', async () => {
-        state.creds = await creds(state.token!);
-        return `unwrapped once: ${state.creds.username}@${state.creds.host}:${state.creds.port}/${state.creds.database}`;
-      })) &&
-      (await step('logs in and reads: SELECT works', 'alice · MariaDB', async () => {
-        state.session = await login(state.creds!);
-        sessions.push(state.session);
-        const [rows] = await state.session.query(`SELECT name FROM ${STORY_SCHEMA}.items WHERE id = 1`);
-        check((rows as { name: string }[])[0]?.name === 'widget', 'SELECT did not return the seeded row');
-        return 'SELECT name FROM items → widget';
-      })) &&
-      (await step('tries to write: INSERT is refused', 'alice · MariaDB', async () => {
-        const refused = await state
-          .session!.query(`INSERT INTO ${STORY_SCHEMA}.items VALUES (${Date.now() % 100000}, 'gadget')`)
-          .then(
-            () => undefined,
-            (error: { code?: string }) => error.code,
+    // In order; the first step that does not hold ends the story (the rest build on it).
+    const plan: [step: string, actor: string, run: () => Promise<string>][] = [
+      [
+        'asks for read access to orders for 15 minutes',
+        'alice · Slack',
+        async () => {
+          const found = await ask('read', '15m');
+          state.read = found.requestId;
+          return `${found.requestId} queued; Jira ${found.ticket?.key} opened; approvers asked in #db-approvals`;
+        },
+      ],
+      [
+        'approves in Jira',
+        'bob · Jira (via dba-oncall → db-approvers)',
+        async () => {
+          const before = await request(state.read!);
+          stack.jira.transitionAs(before.ticket!.key, people.bob.jiraId, 'Approve');
+          await stack.settle();
+          const after = await request(state.read!);
+          check(
+            after.state === 'GRANTED',
+            `${after.requestId} is ${after.state} after bob's move, not GRANTED`,
           );
-        check(
-          refused === 'ER_TABLEACCESS_DENIED_ERROR',
-          `INSERT was not refused (${refused ?? 'it worked'})`,
-        );
-        return 'ER_TABLEACCESS_DENIED_ERROR: the read level grants SELECT only';
-      })) &&
-      (await step('asks for write access (needs two approvals)', 'alice · Slack', async () => {
-        const found = await ask('write', '30m');
-        state.write = found.requestId;
-        return `${found.requestId} queued; Jira ${found.ticket?.key}; two approvers needed`;
-      })) &&
-      (await step('approves, in no approver group', 'dave · Slack', () =>
-        refusedApproval('dave', state.write!, 'only members of'),
-      )) &&
-      (await step('approves, with a disabled account', 'carol · Slack', () =>
-        refusedApproval('carol', state.write!, 'your directory account is disabled'),
-      )) &&
-      (await step('approves her own request', 'alice · Slack', () =>
-        refusedApproval('alice', state.write!, 'you cannot decide on your own request'),
-      )) &&
-      (await step('approves in Slack: 1 of 2', 'bob · Slack', async () => {
-        await click('bob', 'request.approve', state.write!);
-        const now = await request(state.write!);
-        check(now.state === 'PENDING_APPROVAL', `${now.requestId} is ${now.state} after one approval of two`);
-        check(now.approvals?.length === 1, `${now.approvals?.length ?? 0} approvals recorded, not 1`);
-        return 'recorded; still waiting for a second approver';
-      })) &&
-      (await step('approves in Slack: 2 of 2', 'frank · Slack', async () => {
-        await click('frank', 'request.approve', state.write!);
-        const now = await request(state.write!);
-        check(now.state === 'GRANTED', `${now.requestId} is ${now.state} after two approvals, not GRANTED`);
-        state.writeCreds = await creds(readyToken(state.write!));
-        return `granted: ${now.grant?.username}, until ${now.grant?.expiresAt.slice(11, 16)} UTC`;
-      })) &&
-      (await step('revokes the read access early', 'alice · Slack', async () => {
-        await slash('alice', `revoke ${state.read}`);
-        const now = await request(state.read!);
-        check(now.state === 'REVOKED', `${now.requestId} is ${now.state}, not REVOKED`);
-        const sessionClosed = await state.session!.query('SELECT 1').then(
-          () => false,
-          () => true,
-        );
-        check(sessionClosed, 'the session opened before the revocation still works');
-        check(await loginRefused(state.creds!), 'a new login with the revoked credentials was not refused');
-        check(!(await userExists(state.creds!.username)), `${state.creds!.username} is still in mysql.user`);
-        return 'REVOKED: open session closed, login refused, user gone from mysql.user';
-      })) &&
-      (await step('the write access expires', 'expiry schedule', async () => {
-        const granted = (await request(state.write!)) as AccessRequest;
-        options.skipTo(new Date(Date.parse(granted.grant!.expiresAt) + 1000));
-        const fired = await stack.scheduler.fireDue();
-        check(fired === 1, `${fired} schedules fired at the end of the grant, not 1`);
-        await stack.settle();
-        const now = await request(state.write!);
-        check(now.state === 'EXPIRED', `${now.requestId} is ${now.state}, not EXPIRED`);
-        check(await loginRefused(state.writeCreds!), 'a login after the expiry was not refused');
-        check(
-          !(await userExists(state.writeCreds!.username)),
-          `${state.writeCreds!.username} is still there`,
-        );
-        return 'EXPIRED on schedule: login refused, user gone from mysql.user';
-      }));
-    void ok;
+          check(after.approvals?.[0]?.account === 'bob', 'the approval is not recorded as bob’s');
+          return `signed webhook → approved by bob; Vault made ${after.grant?.username}`;
+        },
+      ],
+      [
+        'gets a DM with a single-use token',
+        'jit-access → alice · Slack',
+        () => {
+          state.token = readyToken(state.read!);
+          return Promise.resolve('a wrapped token; no password in Slack');
+        },
+      ],
+      [
+        'runs jit-access creds on the token',
+        'alice · CLI',
+        async () => {
+          state.creds = await creds(state.token!);
+          return `unwrapped once: ${state.creds.username}@${state.creds.host}:${state.creds.port}/${state.creds.database}`;
+        },
+      ],
+      [
+        'logs in and reads: SELECT works',
+        'alice · MariaDB',
+        async () => {
+          state.session = await login(state.creds!);
+          sessions.push(state.session);
+          const [rows] = await state.session.query(`SELECT name FROM ${STORY_SCHEMA}.items WHERE id = 1`);
+          check((rows as { name: string }[])[0]?.name === 'widget', 'SELECT did not return the seeded row');
+          return 'SELECT name FROM items → widget';
+        },
+      ],
+      [
+        'tries to write: INSERT is refused',
+        'alice · MariaDB',
+        async () => {
+          const refused = await state
+            .session!.query(`INSERT INTO ${STORY_SCHEMA}.items VALUES (${Date.now() % 100000}, 'gadget')`)
+            .then(
+              () => undefined,
+              (error: { code?: string }) => error.code,
+            );
+          check(
+            refused === 'ER_TABLEACCESS_DENIED_ERROR',
+            `INSERT was not refused (${refused ?? 'it worked'})`,
+          );
+          return 'ER_TABLEACCESS_DENIED_ERROR: the read level grants SELECT only';
+        },
+      ],
+      [
+        'asks for write access (needs two approvals)',
+        'alice · Slack',
+        async () => {
+          const found = await ask('write', '30m');
+          state.write = found.requestId;
+          return `${found.requestId} queued; Jira ${found.ticket?.key}; two approvers needed`;
+        },
+      ],
+      [
+        'approves, in no approver group',
+        'dave · Slack',
+        () => refusedApproval('dave', state.write!, 'only members of'),
+      ],
+      [
+        'approves, with a disabled account',
+        'carol · Slack',
+        () => refusedApproval('carol', state.write!, 'your directory account is disabled'),
+      ],
+      [
+        'approves her own request',
+        'alice · Slack',
+        () => refusedApproval('alice', state.write!, 'you cannot decide on your own request'),
+      ],
+      [
+        'approves in Slack: 1 of 2',
+        'bob · Slack',
+        async () => {
+          await click('bob', 'request.approve', state.write!);
+          const now = await request(state.write!);
+          check(
+            now.state === 'PENDING_APPROVAL',
+            `${now.requestId} is ${now.state} after one approval of two`,
+          );
+          check(now.approvals?.length === 1, `${now.approvals?.length ?? 0} approvals recorded, not 1`);
+          return 'recorded; still waiting for a second approver';
+        },
+      ],
+      [
+        'approves in Slack: 2 of 2',
+        'frank · Slack',
+        async () => {
+          await click('frank', 'request.approve', state.write!);
+          const now = await request(state.write!);
+          check(now.state === 'GRANTED', `${now.requestId} is ${now.state} after two approvals, not GRANTED`);
+          state.writeCreds = await creds(readyToken(state.write!));
+          return `granted: ${now.grant?.username}, until ${now.grant?.expiresAt.slice(11, 16)} UTC`;
+        },
+      ],
+      [
+        'revokes the read access early',
+        'alice · Slack',
+        async () => {
+          await slash('alice', `revoke ${state.read}`);
+          const now = await request(state.read!);
+          check(now.state === 'REVOKED', `${now.requestId} is ${now.state}, not REVOKED`);
+          const sessionClosed = await state.session!.query('SELECT 1').then(
+            () => false,
+            () => true,
+          );
+          check(sessionClosed, 'the session opened before the revocation still works');
+          check(await loginRefused(state.creds!), 'a new login with the revoked credentials was not refused');
+          check(
+            !(await userExists(state.creds!.username)),
+            `${state.creds!.username} is still in mysql.user`,
+          );
+          return 'REVOKED: open session closed, login refused, user gone from mysql.user';
+        },
+      ],
+      [
+        'the write access expires',
+        'expiry schedule',
+        async () => {
+          const granted = (await request(state.write!)) as AccessRequest;
+          options.skipTo(new Date(Date.parse(granted.grant!.expiresAt) + 1000));
+          const fired = await stack.scheduler.fireDue();
+          check(fired === 1, `${fired} schedules fired at the end of the grant, not 1`);
+          await stack.settle();
+          const now = await request(state.write!);
+          check(now.state === 'EXPIRED', `${now.requestId} is ${now.state}, not EXPIRED`);
+          check(await loginRefused(state.writeCreds!), 'a login after the expiry was not refused');
+          check(
+            !(await userExists(state.writeCreds!.username)),
+            `${state.writeCreds!.username} is still there`,
+          );
+          return 'EXPIRED on schedule: login refused, user gone from mysql.user';
+        },
+      ],
+    ];
+    for (const [name, actor, run] of plan) if (!(await step(name, actor, run))) break;
   } finally {
     await Promise.allSettled(sessions.map((s) => s.destroy()));
     await admin.end();

@@ -45,6 +45,8 @@ export async function startDevServer(config: DevConfig, output: DevServerOutput)
       await seedOrders(admin).finally(() => admin.end());
     }
     const world = owned.ad ? worldStack(owned.ad.connection, demoPeople(owned.ad.connection)) : undefined;
+    // Each answered request as one more readable line, in the Lambdas' columns.
+    const http = new ReadableLogger('http', output);
     const catalog = config.catalogPath ? { path: config.catalogPath } : world?.catalog;
     // dev-config.ts refuses a real directory or Vault without a catalog of one's own.
     if (!catalog) throw new Error('npm run dev: no catalog (set JIT_ACCESS_CONFIG)');
@@ -61,14 +63,7 @@ export async function startDevServer(config: DevConfig, output: DevServerOutput)
       jira: { ...world?.jira, webhookDelivery: 'immediate' },
       logger: (service) => new ReadableLogger(service, output),
       onFrontDoorRequest: (request) =>
-        output.write(
-          [
-            new Date().toISOString().slice(11, 23),
-            'http'.padEnd(13),
-            ''.padEnd(13),
-            `${request.method} ${request.path} → ${request.status} (${request.ms} ms)`,
-          ].join('  '),
-        ),
+        http.info(`${request.method} ${request.path} → ${request.status} (${request.ms} ms)`),
     });
     owned.stack = stack;
     return { stack, banner: banner(config, stack), stop };
